@@ -1,0 +1,478 @@
+"""Typed stack settings: the one source of truth for every target.
+
+This module is the root of the import graph: it imports nothing of ours and not pulumi.
+`Settings.from_mapping` builds the frozen, validated settings from a plain mapping (what
+`pulumi.Config` holds for the `media-infra` namespace); `load_stack` reads the `config:`
+block of `stacks/Pulumi.<stack>.yaml` with pyyaml for the CLI, the tests and the workers.
+An unknown or invalid key raises `SettingsError` naming the file, the key and what was
+expected.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+NAMESPACE = "media-infra"
+STACKS_DIR = Path(__file__).resolve().parent
+
+PositiveInt = Annotated[int, Field(gt=0)]
+PositiveFloat = Annotated[float, Field(gt=0)]
+Percent = Annotated[float, Field(gt=0, le=100)]
+
+
+class SettingsError(ValueError):
+    """Invalid stack settings: names the source file, the key path and what was expected."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = [f"{source}: {key}: {message}" for key, message in problems]
+        super().__init__("\n".join(lines))
+
+
+class Frozen(BaseModel):
+    """Base of every settings type: immutable, unknown keys rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --------------------------------------------------------------------------- storage
+
+
+class BucketRole(StrEnum):
+    """The buckets of the platform, by the role they play in the data flow."""
+
+    INCOMING = "incoming"
+    QUARANTINE = "quarantine"
+    MASTERS = "masters"
+    STEMS = "stems"
+    DERIVATIVES = "derivatives"
+    LOGS = "logs"
+
+
+StorageClass = Literal[
+    "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"
+]
+
+
+class Transition(Frozen):
+    """Move current objects to a colder storage class after `days`."""
+
+    days: Annotated[int, Field(ge=0)]
+    storage_class: StorageClass
+
+
+class IntelligentTiering(Frozen):
+    """Archive tiers of an S3 intelligent-tiering configuration (the cold end)."""
+
+    archive_access_days: Annotated[int, Field(ge=90, le=730)] = 90
+    deep_archive_access_days: Annotated[int, Field(ge=180, le=730)] = 180
+
+    @model_validator(mode="after")
+    def _ordered(self) -> IntelligentTiering:
+        if self.deep_archive_access_days <= self.archive_access_days:
+            raise ValueError("deep_archive_access_days must exceed archive_access_days")
+        return self
+
+
+class BucketSettings(Frozen):
+    """One bucket: its tiers (lifecycle) and retention."""
+
+    transitions: tuple[Transition, ...] = ()
+    intelligent_tiering: IntelligentTiering | None = None
+    expire_days: PositiveInt | None = None
+    noncurrent_expire_days: PositiveInt = 30
+    abort_multipart_days: PositiveInt = 7
+    quota_bytes: PositiveInt | None = None
+    """Alarm reference for the bucket's size (80/90/95 % alarms)."""
+
+    @field_validator("transitions")
+    @classmethod
+    def _increasing(cls, value: tuple[Transition, ...]) -> tuple[Transition, ...]:
+        days = [t.days for t in value]
+        if days != sorted(days) or len(set(days)) != len(days):
+            raise ValueError("transition days must be strictly increasing")
+        return value
+
+
+class StorageSettings(Frozen):
+    """All buckets; every role must be present."""
+
+    bucket_prefix: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,40}$")]
+    force_destroy: bool = False
+    cors_origins: tuple[str, ...] = ("*",)
+    buckets: dict[BucketRole, BucketSettings]
+
+    @field_validator("buckets")
+    @classmethod
+    def _all_roles(cls, value: dict[BucketRole, BucketSettings]) -> dict[BucketRole, BucketSettings]:
+        missing = [role.value for role in BucketRole if role not in value]
+        if missing:
+            raise ValueError(f"missing buckets: {', '.join(missing)}")
+        return value
+
+    def bucket_name(self, role: BucketRole, stack: str) -> str:
+        """Physical bucket name: `<prefix>-<role>-<stack>`."""
+        return f"{self.bucket_prefix}-{role.value}-{stack}"
+
+
+# --------------------------------------------------------------------------- delivery
+
+CacheClass = Literal["images", "audio", "api", "hls-playlists", "hls-segments", "static"]
+
+
+class CacheMatch(Frozen):
+    """What a cache rule matches: URI path prefixes and/or file extensions (OR-ed)."""
+
+    path_prefixes: tuple[Annotated[str, Field(pattern=r"^/[A-Za-z0-9/_.-]*$")], ...] = ()
+    extensions: tuple[Annotated[str, Field(pattern=r"^[a-z0-9]{1,8}$")], ...] = ()
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> CacheMatch:
+        if not self.path_prefixes and not self.extensions:
+            raise ValueError("a cache rule must match path_prefixes or extensions")
+        return self
+
+
+class CacheRule(Frozen):
+    """One cache class: what it matches and how long the edge and the browser keep it."""
+
+    cache_class: CacheClass
+    match: CacheMatch
+    edge_ttl_seconds: Annotated[int, Field(ge=0)]
+    browser_ttl_seconds: Annotated[int, Field(ge=0)]
+    cache_tag: str | None = None
+    """Cache-Tag the origin sets on responses of this class (purge by tag)."""
+
+
+class ZoneSettings(Frozen):
+    """Cloudflare zone settings enforced by the delivery component and the policies."""
+
+    brotli: Literal["on", "off"] = "on"
+    http3: Literal["on", "off"] = "on"
+    zero_rtt: Literal["on", "off"] = "on"
+    early_hints: Literal["on", "off"] = "on"
+    min_tls_version: Literal["1.0", "1.1", "1.2", "1.3"] = "1.2"
+    always_use_https: Literal["on", "off"] = "on"
+    tiered_cache: bool = True
+
+
+class DeliverySettings(Frozen):
+    """The edge: Cloudflare zone, the origin behind it, and the cache rules."""
+
+    domain: str
+    cloudflare_account_id: str = ""
+    cloudflare_zone_id: str = ""
+    origin_hostname: str
+    origin_port: Annotated[int, Field(gt=0, lt=65536)] = 443
+    zone: ZoneSettings = ZoneSettings()
+    cache_rules: tuple[CacheRule, ...]
+    signed_url_ttl_seconds: PositiveInt = 3600
+
+    @field_validator("cache_rules")
+    @classmethod
+    def _disjoint(cls, rules: tuple[CacheRule, ...]) -> tuple[CacheRule, ...]:
+        seen_classes: set[str] = set()
+        seen_ext: dict[str, str] = {}
+        for rule in rules:
+            if rule.cache_class in seen_classes:
+                raise ValueError(f"cache class {rule.cache_class!r} defined twice")
+            seen_classes.add(rule.cache_class)
+            for ext in rule.match.extensions:
+                if ext in seen_ext:
+                    raise ValueError(
+                        f"extension {ext!r} in both {seen_ext[ext]!r} and {rule.cache_class!r}"
+                    )
+                seen_ext[ext] = rule.cache_class
+        return rules
+
+    def rule_for(self, cache_class: str) -> CacheRule:
+        """The cache rule of a class; KeyError when the class has none."""
+        for rule in self.cache_rules:
+            if rule.cache_class == cache_class:
+                return rule
+        raise KeyError(cache_class)
+
+
+# --------------------------------------------------------------------------- processing
+
+
+class JobKind(StrEnum):
+    """Kinds of processing jobs, one queue (and DLQ) each."""
+
+    SCAN = "scan"
+    AUDIO = "audio"
+    IMAGE = "image"
+
+
+class QueueSettings(Frozen):
+    """One job queue and its dead-letter queue."""
+
+    visibility_timeout_seconds: Annotated[int, Field(ge=0, le=43200)] = 300
+    max_receive_count: Annotated[int, Field(ge=1, le=1000)] = 5
+    retention_seconds: Annotated[int, Field(ge=60, le=1209600)] = 345600
+    dlq_retention_seconds: Annotated[int, Field(ge=60, le=1209600)] = 1209600
+
+
+class WorkerService(Frozen):
+    """One containerised worker service (ECS Fargate) and its autoscaling."""
+
+    cpu: Literal[256, 512, 1024, 2048, 4096, 8192, 16384] = 1024
+    memory_mib: Annotated[int, Field(ge=512, le=122880)] = 2048
+    min_tasks: Annotated[int, Field(ge=0)] = 1
+    max_tasks: PositiveInt = 10
+    backlog_per_task: PositiveInt = 10
+    """Target queue messages per running task (the scaling metric)."""
+
+    @model_validator(mode="after")
+    def _bounds(self) -> WorkerService:
+        if self.max_tasks < self.min_tasks:
+            raise ValueError("max_tasks must be >= min_tasks")
+        return self
+
+
+class NetworkSettings(Frozen):
+    """An existing network the services run in (not created by this program)."""
+
+    vpc_id: str
+    private_subnet_ids: tuple[str, ...] = Field(min_length=1)
+    public_subnet_ids: tuple[str, ...] = Field(min_length=1)
+    """Subnets for the origin's load balancer."""
+
+
+class ProcessingSettings(Frozen):
+    """Queues per job kind, the worker image and the services that consume them."""
+
+    image_repository: str
+    image_tag: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,128}$")]
+    queues: dict[JobKind, QueueSettings]
+    services: dict[JobKind, WorkerService]
+    delivery_service: WorkerService = WorkerService()
+
+    @field_validator("queues", "services")
+    @classmethod
+    def _every_kind(cls, value: dict[JobKind, Any]) -> dict[JobKind, Any]:
+        missing = [kind.value for kind in JobKind if kind not in value]
+        if missing:
+            raise ValueError(f"missing job kinds: {', '.join(missing)}")
+        return value
+
+
+# --------------------------------------------------------------------------- operations
+
+
+class AlertSettings(Frozen):
+    """Thresholds shared by CloudWatch alarms and the local Prometheus rules."""
+
+    queue_age_seconds: PositiveInt = 30
+    dlq_depth: Annotated[int, Field(ge=0)] = 0
+    """Alarm when a DLQ holds more than this many messages."""
+    origin_5xx_rate_percent: Percent = 1.0
+    origin_latency_p95_ms: PositiveInt = 200
+    origin_latency_p99_ms: PositiveInt = 500
+    quota_percents: tuple[Percent, ...] = (80.0, 90.0, 95.0)
+    edge_hit_ratio_percent: Percent = 90.0
+    evaluation_periods: PositiveInt = 3
+    period_seconds: Literal[10, 30, 60, 300, 900, 3600] = 60
+    email_endpoints: dict[Literal["critical", "warning", "info"], tuple[str, ...]] = {}
+
+
+class BackupSettings(Frozen):
+    """AWS Backup plan: continuous (PITR), hourly and daily rules, cross-region copy."""
+
+    continuous_retention_days: Annotated[int, Field(ge=1, le=35)] = 35
+    hourly_schedule: str = "cron(0 * ? * * *)"
+    hourly_retention_days: PositiveInt = 30
+    daily_schedule: str = "cron(0 3 ? * * *)"
+    daily_retention_days: PositiveInt = 30
+    copy_region: str | None = None
+    vault_lock_min_retention_days: PositiveInt = 7
+    vault_lock_max_retention_days: PositiveInt = 365
+    selection_tag_key: str = "backup"
+    selection_tag_value: str = "media-infra"
+    drill_schedule: str = "cron(0 4 ? * SUN *)"
+
+    @field_validator("hourly_schedule", "daily_schedule", "drill_schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if not re.fullmatch(r"(cron|rate)\(.+\)", value):
+            raise ValueError("expected an AWS schedule expression such as 'cron(0 3 ? * * *)'")
+        return value
+
+
+class QuotaSettings(Frozen):
+    """Per-user storage quotas enforced by the uploads API."""
+
+    default_bytes: PositiveInt = 50 * 1024**3
+    notify_percents: tuple[Percent, ...] = (80.0, 90.0, 95.0)
+    max_upload_bytes: PositiveInt = 10 * 1024**3
+
+
+class PriceTable(Frozen):
+    """List prices in USD, used by the cost model and analytics."""
+
+    storage_gb_month: dict[str, PositiveFloat] = {
+        "STANDARD": 0.023,
+        "INTELLIGENT_TIERING": 0.023,
+        "STANDARD_IA": 0.0125,
+        "GLACIER_IR": 0.004,
+        "GLACIER": 0.0036,
+        "DEEP_ARCHIVE": 0.00099,
+    }
+    egress_gb: PositiveFloat = 0.09
+    cdn_egress_gb: Annotated[float, Field(ge=0)] = 0.0
+    put_per_1000: PositiveFloat = 0.005
+    get_per_1000: PositiveFloat = 0.0004
+
+
+class SlaSettings(Frozen):
+    """Service levels the load tests and drills verify."""
+
+    upload_mb_per_s: PositiveFloat = 5.0
+    download_mb_per_s: PositiveFloat = 10.0
+    first_byte_p95_ms: PositiveFloat = 200.0
+    cache_hit_percent: Percent = 90.0
+    queue_wait_p95_seconds: PositiveFloat = 30.0
+    rto_minutes: PositiveFloat = 15.0
+    rpo_minutes: PositiveFloat = 5.0
+    max_failure_percent: Annotated[float, Field(ge=0, le=100)] = 1.0
+    malicious_blocked_percent: Percent = 100.0
+
+
+# --------------------------------------------------------------------------- workers
+
+AudioCodec = Literal["mp3", "ogg", "m4a"]
+
+
+class AudioSettings(Frozen):
+    """The transcoding ladder and HLS packaging."""
+
+    codecs: tuple[AudioCodec, ...] = ("mp3", "ogg", "m4a")
+    bitrates_kbps: tuple[Literal[96, 128, 160, 192, 256, 320], ...] = (128, 256, 320)
+    hls_min_duration_seconds: Annotated[float, Field(ge=0)] = 180.0
+    hls_segment_seconds: PositiveInt = 6
+    parallel_encodes: PositiveInt = 2
+    stem_format: Literal["flac"] = "flac"
+
+
+class ImageSettings(Frozen):
+    """Image optimisation: responsive sizes, qualities and safety limits."""
+
+    sizes: tuple[PositiveInt, ...] = Field(default=(256, 512, 1024, 2048), min_length=3, max_length=5)
+    webp_quality: Annotated[int, Field(ge=1, le=100)] = 80
+    jpeg_quality: Annotated[int, Field(ge=1, le=100)] = 85
+    max_pixels: PositiveInt = 50_000_000
+    max_output_dimension: PositiveInt = 4096
+
+
+class ScanSettings(Frozen):
+    """Virus scanning limits: larger files are never treated as clean."""
+
+    max_file_bytes: PositiveInt = 2 * 1024**3
+    chunk_bytes: Annotated[int, Field(ge=65536)] = 1024 * 1024
+    timeout_seconds: PositiveFloat = 120.0
+    max_attempts: PositiveInt = 3
+
+
+# --------------------------------------------------------------------------- root
+
+
+class Settings(Frozen):
+    """Everything a stack is: what the program renders and what the harness checks."""
+
+    stack: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,30}$")]
+    environment: Literal["local", "dev", "prod"]
+    region: str = "eu-west-1"
+    owner: str
+    data_class: Literal["public", "internal", "confidential", "restricted"] = "confidential"
+    extra_tags: dict[str, str] = {}
+    storage: StorageSettings
+    delivery: DeliverySettings
+    processing: ProcessingSettings
+    network: NetworkSettings | None = None
+    alerts: AlertSettings = AlertSettings()
+    backup: BackupSettings = BackupSettings()
+    quotas: QuotaSettings = QuotaSettings()
+    prices: PriceTable = PriceTable()
+    slas: SlaSettings = SlaSettings()
+    audio: AudioSettings = AudioSettings()
+    images: ImageSettings = ImageSettings()
+    scan: ScanSettings = ScanSettings()
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Tags applied to every taggable resource (by the stack transform)."""
+        return {
+            "service": NAMESPACE,
+            "stack": self.stack,
+            "owner": self.owner,
+            "data-class": self.data_class,
+            **self.extra_tags,
+        }
+
+    def bucket_name(self, role: BucketRole | str) -> str:
+        """Physical name of a bucket of this stack."""
+        return self.storage.bucket_name(BucketRole(role), self.stack)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any], *, source: str = "<settings>") -> Settings:
+        """Validate a plain mapping (keys without the `media-infra:` namespace)."""
+        try:
+            return cls.model_validate(dict(values))
+        except ValidationError as exc:
+            raise SettingsError(source, _problems(exc)) from None
+
+
+def _problems(exc: ValidationError) -> list[tuple[str, str]]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        key = ".".join(str(part) for part in error["loc"]) or "<root>"
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif error["type"] == "missing":
+            message = "required key is missing"
+        problems.append((key, message))
+    return problems
+
+
+def stack_file(stack: str) -> Path:
+    """Path of a stack's settings file: `stacks/Pulumi.<stack>.yaml`."""
+    return STACKS_DIR / f"Pulumi.{stack}.yaml"
+
+
+def namespaced_config(document: Mapping[str, Any], *, source: str) -> dict[str, Any]:
+    """The `media-infra:` keys of a stack file's `config:` block, without the namespace."""
+    config = document.get("config")
+    if not isinstance(config, Mapping):
+        raise SettingsError(source, [("config", "expected a mapping of config keys")])
+    values: dict[str, Any] = {}
+    for key, value in config.items():
+        namespace, _, name = str(key).partition(":")
+        if namespace == NAMESPACE:
+            values[name] = value
+    return values
+
+
+def load_file(path: Path | str) -> Settings:
+    """Load settings from a Pulumi stack file (its `config:` block) with pyyaml."""
+    path = Path(path)
+    try:
+        document = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise SettingsError(str(path), [("<file>", str(exc))]) from None
+    if not isinstance(document, Mapping):
+        raise SettingsError(str(path), [("<root>", "expected a YAML mapping")])
+    return Settings.from_mapping(namespaced_config(document, source=str(path)), source=str(path))
+
+
+def load_stack(stack: str) -> Settings:
+    """Load the settings of a named stack from `stacks/Pulumi.<stack>.yaml`."""
+    return load_file(stack_file(stack))

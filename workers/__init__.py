@@ -1,0 +1,1 @@
+"""Runtime side: the code that runs in the worker containers (no Pulumi here)."""
