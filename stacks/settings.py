@@ -421,6 +421,14 @@ class Settings(Frozen):
         """Physical name of a bucket of this stack."""
         return self.storage.bucket_name(BucketRole(role), self.stack)
 
+    def resource_name(self, role: str) -> str:
+        """Physical name of a non-bucket resource (queue, table, topic): `<prefix>-<role>-<stack>`.
+
+        Queues: `scan`, `audio`, `image` and `<kind>-dlq`; tables: `quotas`, `content-refs`,
+        `jobs`; topics: `alerts-critical`, `alerts-warning`, `alerts-info`.
+        """
+        return f"{self.storage.bucket_prefix}-{role}-{self.stack}"
+
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any], *, source: str = "<settings>") -> Settings:
         """Validate a plain mapping (keys without the `media-infra:` namespace)."""
