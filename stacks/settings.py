@@ -352,14 +352,34 @@ AudioCodec = Literal["mp3", "ogg", "m4a"]
 
 
 class AudioSettings(Frozen):
-    """The transcoding ladder and HLS packaging."""
+    """The transcoding ladder, lossy policy per role, HLS packaging and watermark parameters."""
 
     codecs: tuple[AudioCodec, ...] = ("mp3", "ogg", "m4a")
     bitrates_kbps: tuple[Literal[96, 128, 160, 192, 256, 320], ...] = (128, 256, 320)
+    lossy_policy: dict[Literal["track", "stem"], tuple[str, ...]] = {
+        "track": ("*",),
+        "stem": (),
+    }
+    """Ladder variants kept per role: `*`, `<codec>-*`, `*-<kbps>` or `<codec>-<kbps>`."""
     hls_min_duration_seconds: Annotated[float, Field(ge=0)] = 180.0
     hls_segment_seconds: PositiveInt = 6
     parallel_encodes: PositiveInt = 2
     stem_format: Literal["flac"] = "flac"
+    watermark_key: str = Field(default="media-infra-dev-watermark-key", min_length=8)
+    """Secret keying the invisible watermark (set with `pulumi config set --secret`)."""
+    watermark_strength: Annotated[float, Field(gt=0, le=0.5)] = 0.1
+    """Relative band-gain modulation of the invisible watermark (0.1 = +/-0.8 dB)."""
+    trial_interval_seconds: PositiveFloat = 20.0
+    trial_gain_db: Annotated[float, Field(le=0)] = -12.0
+
+    @field_validator("lossy_policy")
+    @classmethod
+    def _variant_patterns(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for patterns in value.values():
+            for pattern in patterns:
+                if not re.fullmatch(r"\*|(mp3|ogg|m4a|\*)-(\d+|\*)", pattern):
+                    raise ValueError(f"bad variant pattern {pattern!r}: expected e.g. 'mp3-320'")
+        return value
 
 
 class ImageSettings(Frozen):
@@ -375,10 +395,16 @@ class ImageSettings(Frozen):
 class ScanSettings(Frozen):
     """Virus scanning limits: larger files are never treated as clean."""
 
-    max_file_bytes: PositiveInt = 2 * 1024**3
+    clamd_address: str = "127.0.0.1:3310"
+    """clamd to use: `HOST:PORT` (TCP, 127.0.0.1 locally) or the path of a unix socket."""
+    max_file_bytes: Annotated[int, Field(gt=0, le=4 * 1024**3 - 1)] = 2 * 1024**3
+    """Larger files are not scanned and never clean; also clamd's StreamMaxLength/MaxFileSize."""
     chunk_bytes: Annotated[int, Field(ge=65536)] = 1024 * 1024
     timeout_seconds: PositiveFloat = 120.0
     max_attempts: PositiveInt = 3
+    """Receives of a scan job before an unscannable file is quarantined (capped by the queue)."""
+    retry_backoff_seconds: Annotated[float, Field(ge=0)] = 10.0
+    """First visibility delay after a transient failure; doubles per receive."""
 
 
 # --------------------------------------------------------------------------- root
