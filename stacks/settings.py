@@ -311,8 +311,32 @@ class QuotaSettings(Frozen):
     """Per-user storage quotas enforced by the uploads API."""
 
     default_bytes: PositiveInt = 50 * 1024**3
+    """Quota of a user without a per-user limit in the quotas table."""
     notify_percents: tuple[Percent, ...] = (80.0, 90.0, 95.0)
+    """Usage percents that each send one warning when crossed (plus one when exceeded)."""
     max_upload_bytes: PositiveInt = 10 * 1024**3
+    """Largest single upload accepted, whatever the remaining quota."""
+
+    @field_validator("notify_percents")
+    @classmethod
+    def _ascending(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if list(value) != sorted(set(value)):
+            raise ValueError("notify_percents must be strictly increasing")
+        return value
+
+
+class UploadSettings(Frozen):
+    """The uploads API: token secret reference, presigned multipart limits, listen port."""
+
+    token_secret_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")] = (
+        "MEDIAINFRA_UPLOAD_TOKEN_SECRET"
+    )
+    """Environment variable holding the HMAC secret of bearer tokens (set from a secret store)."""
+    token_ttl_seconds: PositiveInt = 12 * 3600
+    presign_expiry_seconds: Annotated[int, Field(ge=60, le=604800)] = 3600
+    min_part_bytes: Annotated[int, Field(ge=5 * 1024**2)] = 5 * 1024**2
+    max_part_count: Annotated[int, Field(ge=1, le=10000)] = 10000
+    port: Annotated[int, Field(gt=0, lt=65536)] = 8070
 
 
 class PriceTable(Frozen):
@@ -426,6 +450,7 @@ class Settings(Frozen):
     alerts: AlertSettings = AlertSettings()
     backup: BackupSettings = BackupSettings()
     quotas: QuotaSettings = QuotaSettings()
+    uploads: UploadSettings = UploadSettings()
     prices: PriceTable = PriceTable()
     slas: SlaSettings = SlaSettings()
     audio: AudioSettings = AudioSettings()
