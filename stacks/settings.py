@@ -406,14 +406,53 @@ class AudioSettings(Frozen):
         return value
 
 
-class ImageSettings(Frozen):
-    """Image optimisation: responsive sizes, qualities and safety limits."""
+ImageQuality = Annotated[int, Field(ge=1, le=100)]
+ImagePresetName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
+ImagePresetOptions = Annotated[str, Field(pattern=r"^[a-z_]+:[^/]*(/[a-z_]+:[^/]*)*$")]
+SigningKeyId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,32}$")]
 
-    sizes: tuple[PositiveInt, ...] = Field(default=(256, 512, 1024, 2048), min_length=3, max_length=5)
-    webp_quality: Annotated[int, Field(ge=1, le=100)] = 80
-    jpeg_quality: Annotated[int, Field(ge=1, le=100)] = 85
+
+class ImageSettings(Frozen):
+    """Image optimisation, the signed transform service, and their safety limits."""
+
+    sizes: tuple[PositiveInt, ...] = Field(
+        default=(256, 512, 1024, 2048), min_length=3, max_length=5
+    )
+    """Responsive widths in pixels (never upscaled)."""
+    responsive_formats: tuple[Literal["webp", "jpeg"], ...] = Field(
+        default=("webp", "jpeg"), min_length=1
+    )
+    webp_quality: ImageQuality = 80
+    jpeg_quality: ImageQuality = 85
+    avif_quality: ImageQuality = 50
     max_pixels: PositiveInt = 50_000_000
+    """Source width x height refused (from the header, before decoding) above this."""
+    max_source_bytes: PositiveInt = 200 * 1024**2
     max_output_dimension: PositiveInt = 4096
+    """Longest side of a transform-service output; larger requests are capped."""
+    animated: Literal["first-frame", "refuse"] = "first-frame"
+    """Animated GIF/WebP: optimise the first frame, or refuse the image."""
+    presets: dict[ImagePresetName, ImagePresetOptions] = {
+        "thumb": "rs:fill:256:256/g:sm/q:80",
+        "cover": "rs:fit:1024:1024",
+        "avatar": "rs:fill:128:128/g:ce/f:webp",
+    }
+    """Named transform options, used as `preset:<name>` (imgproxy syntax)."""
+    transform_sources: tuple[Literal["derivatives", "masters"], ...] = ("derivatives", "masters")
+    """Bucket roles the transform service may read sources from."""
+    signing_key_ids: tuple[SigningKeyId, ...] = Field(default=("k1",), min_length=1, max_length=2)
+    """Active URL-signing keys (two during a rotation); the key and salt of id `K` are
+    hex strings in `MEDIAINFRA_IMAGE_KEY_K` / `MEDIAINFRA_IMAGE_SALT_K` (secrets, never here)."""
+    watermark_text: str = "media-infra"
+    watermark_opacity: Annotated[float, Field(gt=0, le=1)] = 0.5
+    transform_concurrency: PositiveInt = 2
+
+    @field_validator("sizes")
+    @classmethod
+    def _sizes_increasing(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if list(value) != sorted(set(value)):
+            raise ValueError("sizes must be strictly increasing")
+        return value
 
 
 class ScanSettings(Frozen):
