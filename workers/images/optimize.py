@@ -1,0 +1,146 @@
+"""Optimise one image: full-size WebP and progressive JPEG plus responsive widths.
+
+Every output is decoded with `pyvips.Image.thumbnail` (shrink-on-load, EXIF autorotation,
+ICC/CMYK/16-bit converted to 8-bit sRGB), encoded with all metadata stripped, and written
+under a deterministic name; `manifest.json` is written last. Animated GIF/WebP sources give
+their first frame (or are refused, per `ImageSettings.animated`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+import pyvips
+
+from stacks.settings import ImageSettings
+from workers.images.errors import CorruptImageError
+from workers.images.formats import CONTENT_TYPES, EXTENSIONS, OutputFormat, encode
+from workers.images.manifest import MANIFEST_NAME, ImageManifest, ImageOutput, SourceInfo
+from workers.images.probe import ImageHeader, read_header
+
+UNBOUNDED = 10_000_000
+"""A thumbnail box side that never constrains (libvips' maximum coordinate)."""
+
+
+def optimize(src: Path, out_dir: Path, settings: ImageSettings) -> ImageManifest:
+    """Write the variant set of `src` into `out_dir` and return its manifest.
+
+    Raises an `ImageError` subclass (a `PermanentJobError`) for a bomb, a corrupt or
+    unsupported file; nothing is written for a refused source (its header is checked first).
+    """
+    src = Path(src)
+    header = read_header(src, settings)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = safe_stem(src.stem)
+    outputs: list[ImageOutput] = []
+    try:
+        full = load_srgb(src, header.width, header.height)
+        for fmt in ("webp", "jpeg"):
+            name = f"{stem}-full.{EXTENSIONS[fmt]}"
+            outputs.append(_write(out_dir, name, "full", full, fmt, settings))
+        for width in settings.sizes:
+            if width >= header.width:
+                break
+            image = load_srgb(src, width, UNBOUNDED)
+            for fmt in settings.responsive_formats:
+                name = f"{stem}-{width}.{EXTENSIONS[fmt]}"
+                outputs.append(_write(out_dir, name, "responsive", image, fmt, settings))
+    except BaseException:
+        for written in outputs:
+            (out_dir / written.name).unlink(missing_ok=True)
+        raise
+
+    manifest = ImageManifest(
+        source=_source_info(src, header),
+        animated_policy=settings.animated,
+        outputs=tuple(outputs),
+    )
+    _write_atomically(out_dir / MANIFEST_NAME, manifest.to_json().encode())
+    return manifest
+
+
+def load_srgb(src: Path | bytes, width: int, height: int, *, size: str = "down") -> pyvips.Image:
+    """Decode the first frame fitted inside width x height as 8-bit sRGB, in memory.
+
+    Shrink-on-load, EXIF orientation applied, embedded ICC / CMYK imported and exported as
+    sRGB, 16-bit reduced to 8-bit; `size` is libvips' "down" (never upscale), "both" or
+    "force" (exactly width x height). Truncated or corrupt data raises CorruptImageError.
+    """
+    options = {"height": height, "size": size, "export_profile": "srgb", "fail_on": "error"}
+    try:
+        if isinstance(src, Path):
+            image = pyvips.Image.thumbnail(str(src), width, **options)
+        else:
+            image = pyvips.Image.thumbnail_buffer(src, width, **options)
+        if image.interpretation != "srgb":
+            image = image.colourspace("srgb")
+        if image.format != "uchar":
+            image = image.cast("uchar")
+        return image.copy_memory()
+    except pyvips.Error as exc:
+        detail = (exc.detail or exc.message or "").strip().splitlines()
+        raise CorruptImageError(f"cannot decode: {detail[-1] if detail else exc}") from None
+
+
+def safe_stem(stem: str) -> str:
+    """A file-name stem reduced to [A-Za-z0-9._-] (deterministic output names)."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip(".-")
+    return cleaned[:100] or "image"
+
+
+def quality_for(fmt: OutputFormat, settings: ImageSettings) -> int:
+    """The configured encoder quality of a format."""
+    return {
+        "webp": settings.webp_quality,
+        "jpeg": settings.jpeg_quality,
+        "avif": settings.avif_quality,
+        "png": 100,
+    }[fmt]
+
+
+def _write(
+    out_dir: Path,
+    name: str,
+    role: str,
+    image: pyvips.Image,
+    fmt: OutputFormat,
+    settings: ImageSettings,
+) -> ImageOutput:
+    data = encode(image, fmt, quality_for(fmt, settings))
+    _write_atomically(out_dir / name, data)
+    return ImageOutput(
+        name=name,
+        role=role,  # type: ignore[arg-type]
+        format=fmt,
+        content_type=CONTENT_TYPES[fmt],
+        width=image.width,
+        height=image.height,
+        bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    partial = path.with_name(f".{path.name}.part")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+
+
+def _source_info(src: Path, header: ImageHeader) -> SourceInfo:
+    digest = hashlib.sha256()
+    with src.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return SourceInfo(
+        name=src.name,
+        format=header.format,
+        width=header.width,
+        height=header.height,
+        pages=header.pages,
+        orientation=header.orientation,
+        bytes=src.stat().st_size,
+        sha256=digest.hexdigest(),
+    )

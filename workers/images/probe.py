@@ -1,0 +1,103 @@
+"""Header-only inspection of a source image, and the limits checked before any decoding.
+
+pyvips has no pixel limit and decodes lazily: opening a file reads only its header, so
+width x height is known (and a decompression bomb refused) before a single pixel is decoded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyvips
+
+from stacks.settings import ImageSettings
+from workers.images.errors import (
+    CorruptImageError,
+    ImageTooLargeError,
+    UnsupportedImageError,
+)
+from workers.images.formats import sniff
+
+ALLOWED_LOADERS = frozenset({"jpeg", "png", "webp", "gif", "tiff", "heif"})
+"""Source formats accepted (libvips loader names without `load`/`_buffer`/`_source`)."""
+
+
+@dataclass(frozen=True)
+class ImageHeader:
+    """What the header says about a source image (dimensions as displayed, after orientation)."""
+
+    format: str
+    width: int
+    height: int
+    pages: int
+    orientation: int
+    has_icc: bool
+    interpretation: str
+
+    @property
+    def animated(self) -> bool:
+        return self.pages > 1 and self.format in ("gif", "webp")
+
+
+def read_header(source: Path | bytes, settings: ImageSettings) -> ImageHeader:
+    """Open `source` (a file or bytes) header-only and enforce the limits; raises ImageError.
+
+    Refuses: files over `max_source_bytes`, non-images and disallowed formats, a first frame
+    of more than `max_pixels` pixels, and animated images when `settings.animated` is
+    "refuse".
+    """
+    size = source.stat().st_size if isinstance(source, Path) else len(source)
+    if size > settings.max_source_bytes:
+        raise ImageTooLargeError(
+            f"source is {size} bytes, over the limit of {settings.max_source_bytes}"
+        )
+    image = _open_lazily(source)
+    fmt = _loader_format(image)
+    if fmt not in ALLOWED_LOADERS:
+        raise UnsupportedImageError(f"format {fmt!r} is not accepted")
+    pixels = image.width * image.height
+    if pixels > settings.max_pixels:
+        raise ImageTooLargeError(
+            f"{image.width}x{image.height} = {pixels} pixels exceeds the limit of "
+            f"{settings.max_pixels} (refused from the header, before decoding)"
+        )
+    fields = set(image.get_fields())
+    pages = int(image.get("n-pages")) if "n-pages" in fields else 1
+    orientation = int(image.get("orientation")) if "orientation" in fields else 1
+    width, height = image.width, image.height
+    if orientation in (5, 6, 7, 8):
+        width, height = height, width
+    header = ImageHeader(
+        format=fmt,
+        width=width,
+        height=height,
+        pages=pages,
+        orientation=orientation,
+        has_icc="icc-profile-data" in fields,
+        interpretation=str(image.interpretation),
+    )
+    if header.animated and settings.animated == "refuse":
+        raise UnsupportedImageError(f"animated {fmt} with {pages} frames is refused")
+    return header
+
+
+def _open_lazily(source: Path | bytes) -> pyvips.Image:
+    try:
+        if isinstance(source, Path):
+            return pyvips.Image.new_from_file(str(source), access="sequential")
+        return pyvips.Image.new_from_buffer(source, "", access="sequential")
+    except pyvips.Error as exc:
+        head = source.open("rb").read(16) if isinstance(source, Path) else source[:16]
+        detail = (exc.detail or exc.message or "").strip().splitlines()
+        why = detail[-1] if detail else "unreadable"
+        if sniff(head) is not None:
+            raise CorruptImageError(f"malformed {sniff(head)} header: {why}") from None
+        raise UnsupportedImageError(f"not a recognised image: {why}") from None
+
+
+def _loader_format(image: pyvips.Image) -> str:
+    loader = str(image.get("vips-loader"))
+    for suffix in ("_buffer", "_source"):
+        loader = loader.removesuffix(suffix)
+    return loader.removesuffix("load")
