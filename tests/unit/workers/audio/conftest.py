@@ -1,0 +1,70 @@
+"""Real media for the audio tests: generated with ffmpeg lavfi and tagged with mutagen."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from workers.audio.tags import Cover, Tags, write_tags
+
+SAMPLE_TAGS = dict(
+    title="Night Drive",
+    artist="The Testers",
+    album="Synthetic Sessions",
+    track="3",
+    isrc="USRC17607839",
+    label="Lavfi Records",
+    comment="generated for tests",
+)
+
+
+def make_audio(
+    path: Path,
+    *,
+    seconds: float = 4.0,
+    rate: int = 48000,
+    channels: int = 2,
+    codec_args: tuple[str, ...] = ("-c:a", "pcm_s24le"),
+    tone_hz: int = 440,
+) -> Path:
+    """Pink noise + a tone (noise keeps VBR-ish encoders near their target bitrate)."""
+    layout = {1: "mono", 2: "stereo", 6: "5.1"}[channels]
+    graph = (
+        f"anoisesrc=d={seconds}:c=pink:a=0.25:r={rate}:seed=7[n];"
+        f"sine=f={tone_hz}:d={seconds}:r={rate}[s];"
+        f"[n][s]amix=inputs=2,aformat=channel_layouts={layout}"
+    )
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-filter_complex", graph,
+         *codec_args, str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+def cover_jpeg() -> bytes:
+    """A small gradient cover (numpy + Pillow)."""
+    x = np.linspace(0, 255, 96, dtype=np.uint8)
+    pixels = np.stack(np.broadcast_arrays(x[None, :], x[:, None], 128 * np.ones((96, 96))), -1)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels.astype(np.uint8)).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def sample_tags() -> Tags:
+    return Tags(**SAMPLE_TAGS, cover=Cover(cover_jpeg(), "image/jpeg"))
+
+
+@pytest.fixture(scope="session")
+def tagged_master(tmp_path_factory: pytest.TempPathFactory, sample_tags: Tags) -> Path:
+    """A 12 s, 24-bit, 48 kHz stereo FLAC master with every tag and a cover."""
+    path = tmp_path_factory.mktemp("master") / "master.flac"
+    make_audio(path, seconds=12.0, codec_args=("-c:a", "flac", "-sample_fmt", "s32"))
+    write_tags(path, sample_tags)
+    return path

@@ -1,0 +1,1 @@
+"""The audio worker: transcoding ladder, HLS, lossless stems, loudness, watermarks, fingerprints."""

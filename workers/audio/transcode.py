@@ -1,0 +1,67 @@
+"""Encode the ladder: one ffmpeg process per variant, `parallel_encodes` at a time.
+
+One ffmpeg runs its encoders on one thread (GUIDE §2), so a decode-once multi-output command
+saves nothing; parallel processes do. Variants are started longest-first (AAC at high
+bitrates costs several times an MP3 encode) so the last process to finish is a short one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from workers.audio.ffmpeg import BITEXACT_ARGS, ffmpeg
+from workers.audio.ladder import Variant, output_channels, output_sample_rate
+from workers.audio.probe import AudioInfo
+
+RELATIVE_COST = {"m4a": 2.0, "ogg": 1.35, "mp3": 1.0}
+"""Measured CPU per minute of audio relative to MP3 (ffmpeg 5.1, 2-core machine)."""
+
+
+@dataclass(frozen=True)
+class EncodedVariant:
+    """A finished, tagged variant file."""
+
+    variant: Variant
+    path: Path
+
+
+def encode_cost(variant: Variant) -> float:
+    """Relative CPU cost used to order encodes longest-first."""
+    return RELATIVE_COST[variant.codec] * (1 + variant.bitrate_kbps / 1000)
+
+
+def encode_argv(src: Path, dst: Path, variant: Variant, info: AudioInfo) -> list[str]:
+    """The ffmpeg arguments of one variant: audio only, no metadata (tags are written after)."""
+    return [
+        "-i", str(src), "-map", "0:a:0", "-map_metadata", "-1",
+        "-ar", str(output_sample_rate(info.sample_rate)),
+        "-ac", str(output_channels(info.channels)),
+        *variant.ffmpeg_args(), *BITEXACT_ARGS, str(dst),
+    ]  # fmt: skip
+
+
+def encode_variant(src: Path, out_dir: Path, variant: Variant, info: AudioInfo) -> EncodedVariant:
+    """Encode one variant into `out_dir/<name>.<ext>` (untagged)."""
+    dst = out_dir / variant.filename
+    ffmpeg(*encode_argv(src, dst, variant, info))
+    return EncodedVariant(variant, dst)
+
+
+def encode_ladder(
+    src: Path,
+    out_dir: Path,
+    variants: Sequence[Variant],
+    info: AudioInfo,
+    *,
+    parallel: int,
+) -> list[EncodedVariant]:
+    """Encode every variant, `parallel` ffmpeg processes at a time; results in ladder order."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ordered = sorted(variants, key=encode_cost, reverse=True)
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        futures = {v: pool.submit(encode_variant, src, out_dir, v, info) for v in ordered}
+        done = {v: f.result() for v, f in futures.items()}
+    return [done[v] for v in variants]
