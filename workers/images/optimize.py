@@ -74,7 +74,10 @@ def load_srgb(src: Path | bytes, width: int, height: int, *, size: str = "down")
         if isinstance(src, Path):
             image = pyvips.Image.thumbnail(str(src), width, **options)
         else:
-            image = pyvips.Image.thumbnail_buffer(src, width, **options)
+            # thumbnail_buffer ignores the fail_on argument: pass it as a loader option.
+            image = pyvips.Image.thumbnail_buffer(
+                src, width, option_string="fail_on=error", **options
+            )
         if image.interpretation != "srgb":
             image = image.colourspace("srgb")
         if image.format != "uchar":
