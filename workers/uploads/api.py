@@ -237,18 +237,20 @@ def settings_from_env(environ: Mapping[str, str]) -> Settings:
     return load_stack(environ.get("MEDIAINFRA_STACK", "local"))
 
 
-def app_from_env(environ: Mapping[str, str] | None = None) -> Starlette:
+def app_from_env(
+    environ: Mapping[str, str] | None = None, *, settings: Settings | None = None
+) -> Starlette:
     """The process entry point (`uvicorn --factory workers.uploads.api:app_from_env`).
 
     Settings from `settings_from_env`; AWS endpoint and credentials from boto3's usual
     environment (`AWS_ENDPOINT_URL` for moto); the token secret from the variable named by
-    `uploads.token_secret_env`.
+    `uploads.token_secret_env`. `settings` overrides the stack named in the environment.
     """
     import boto3
     from botocore.config import Config
 
     environ = os.environ if environ is None else environ
-    settings = settings_from_env(environ)
+    settings = settings if settings is not None else settings_from_env(environ)
     secret = environ.get(settings.uploads.token_secret_env, "")
     if not secret:
         raise TokenSecretMissingError(

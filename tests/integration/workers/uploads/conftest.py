@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from uploads_harness import SECRET, LiveServer, UploadStack, provision
@@ -16,10 +17,15 @@ from workers.uploads.api import create_app
 def start_upload_stack(
     local_settings: Settings, moto_endpoint: str
 ) -> Iterator[Callable[..., UploadStack]]:
-    """Factory: `start_upload_stack(quota_bytes=None)` -> a running, isolated `UploadStack`."""
+    """Factory: `start_upload_stack(quota_bytes=None, wrap=None)` -> a running `UploadStack`.
+
+    Each stack has unique resource names; `wrap` wraps the ASGI app (fault injection).
+    """
     servers: list[LiveServer] = []
 
-    def start(quota_bytes: int | None = None) -> UploadStack:
+    def start(
+        quota_bytes: int | None = None, wrap: Callable[[Any], Any] | None = None
+    ) -> UploadStack:
         stack = f"up{uuid.uuid4().hex[:10]}"
         quotas = local_settings.quotas
         if quota_bytes is not None:
@@ -33,7 +39,7 @@ def start_upload_stack(
             sns=resources["sns"],
             token_secret=SECRET,
         )
-        server = LiveServer(app)
+        server = LiveServer(wrap(app) if wrap is not None else app)
         server.start()
         servers.append(server)
         return UploadStack(settings=settings, url=server.url, app=app, **resources)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import re
 import socket
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -14,6 +18,7 @@ import httpx
 import uvicorn
 from botocore.config import Config
 from prometheus_client.parser import text_string_to_metric_families
+from starlette.responses import JSONResponse
 
 from stacks.settings import Settings
 from workers.uploads.tokens import issue_token
@@ -134,3 +139,57 @@ def provision(settings: Settings, endpoint: str) -> dict[str, Any]:
     )["Attributes"]["QueueArn"]
     clients["sns"].subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
     return {**clients, "alerts_queue_url": queue_url}
+
+
+class FaultInjector:
+    """ASGI wrapper: answers `status` to every `every`-th request whose path matches `pattern`,
+    `times` times in all."""
+
+    def __init__(
+        self, app: Any, pattern: str, *, times: int, status: int = 503, every: int = 1
+    ) -> None:
+        self._app = app
+        self._every = every
+        self._seen = 0
+        self._pattern = re.compile(pattern)
+        self._remaining = times
+        self._status = status
+        self._lock = threading.Lock()
+        self.injected = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and self._pattern.search(scope["path"]):
+            with self._lock:
+                self._seen += 1
+                fire = self._remaining > 0 and self._seen % self._every == 0
+                if fire:
+                    self._remaining -= 1
+                    self.injected += 1
+            if fire:
+                response = JSONResponse(
+                    {"error": "injected", "message": "injected fault"}, status_code=self._status
+                )
+                await response(scope, receive, send)
+                return
+        await self._app(scope, receive, send)
+
+
+def write_random_file(path: Path, size: int) -> str:
+    """Fill `path` with `size` random bytes; returns their sha256 hex digest."""
+    digest = hashlib.sha256()
+    with path.open("wb") as handle:
+        remaining = size
+        while remaining:
+            block = os.urandom(min(remaining, 8 * 1024 * 1024))
+            digest.update(block)
+            handle.write(block)
+            remaining -= len(block)
+    return digest.hexdigest()
+
+
+def object_sha256(s3: Any, bucket: str, key: str) -> str:
+    """sha256 hex digest of a stored object, streamed."""
+    digest = hashlib.sha256()
+    for chunk in s3.get_object(Bucket=bucket, Key=key)["Body"].iter_chunks(1024 * 1024):
+        digest.update(chunk)
+    return digest.hexdigest()
