@@ -112,7 +112,9 @@ class StorageSettings(Frozen):
 
     @field_validator("buckets")
     @classmethod
-    def _all_roles(cls, value: dict[BucketRole, BucketSettings]) -> dict[BucketRole, BucketSettings]:
+    def _all_roles(
+        cls, value: dict[BucketRole, BucketSettings]
+    ) -> dict[BucketRole, BucketSettings]:
         missing = [role.value for role in BucketRole if role not in value]
         if missing:
             raise ValueError(f"missing buckets: {', '.join(missing)}")
