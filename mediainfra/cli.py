@@ -29,7 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "load": ("loadtests.cli", "app"),
     "drill": ("drills.cli", "app"),
 }
-"""Verb -> (module, attribute). The attribute is a typer.Typer, a plain function, or a click command."""
+"""Verb -> (module, attribute): a typer.Typer, a plain function, or a click command."""
 
 
 def _load(name: str) -> click.Command:
