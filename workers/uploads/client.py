@@ -13,7 +13,7 @@ import logging
 import mimetypes
 import os
 import time
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -261,7 +261,7 @@ def upload_file(
                 }
                 pending = set(futures)
                 while pending:
-                    finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                     failures = [f.exception() for f in finished if f.exception() is not None]
                     for future in finished - {f for f in finished if f.exception()}:
                         number = futures[future]
