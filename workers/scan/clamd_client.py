@@ -119,24 +119,24 @@ class ClamdClient:
             return ScanFailed(f"clamd at {self.address} unreachable: {exc.strerror or exc}")
 
     def _instream(self, sock: socket.socket, stream: BinaryIO) -> Verdict:
-        sock.sendall(b"zINSTREAM\0")
         buffer = bytearray(self.chunk_bytes)
         view = memoryview(buffer)
         sent = 0
-        while True:
-            count = stream.readinto(view)  # type: ignore[attr-defined]
-            if not count:
-                break
-            sent += count
-            if sent > self.max_file_bytes:
-                return _too_large(sent, self.max_file_bytes)
-            try:
+        try:
+            sock.sendall(b"zINSTREAM\0")
+            while True:
+                count = stream.readinto(view)  # type: ignore[attr-defined]
+                if not count:
+                    break
+                sent += count
+                if sent > self.max_file_bytes:
+                    return _too_large(sent, self.max_file_bytes)
                 sock.sendall(struct.pack("!L", count))
                 sock.sendall(view[:count])
-            except (BrokenPipeError, ConnectionResetError):
-                # clamd hangs up mid-stream when StreamMaxLength is exceeded; read why.
-                return _failed_or_reply(sock, sent)
-        sock.sendall(struct.pack("!L", 0))
+            sock.sendall(struct.pack("!L", 0))
+        except (BrokenPipeError, ConnectionResetError):
+            # clamd hangs up mid-stream when StreamMaxLength is exceeded; read why.
+            return _failed_or_reply(sock, sent)
         return parse_reply(_read_reply(sock), sent)
 
 

@@ -9,7 +9,7 @@ import time
 from unittest.mock import patch
 
 import pytest
-from conftest import Pipeline, make_pipeline, stack_for_test, wav_bytes
+from pipeline_harness import Pipeline, make_pipeline, stack_for_test, wav_bytes
 
 from stacks.settings import Settings
 from workers.dedup.gc import dedup_stats
@@ -149,7 +149,7 @@ def test_file_over_the_scan_limit_is_quarantined_not_clean(
 
 
 def test_concurrent_duplicate_uploads_store_one_object_with_exact_refcount(
-    pipeline: Pipeline,
+    pipeline: Pipeline, atomic_dynamodb: None
 ) -> None:
     data = wav_bytes(seconds=1.0, freq=330.0)
     users = [f"user-{i}" for i in range(6)]
