@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from stacks.settings import SettingsError, load_stack
+from stacks.settings import Settings, SettingsError, load_stack
 
 app = typer.Typer(add_completion=False, help="Image optimisation and the signed transform service.")
 
@@ -86,7 +86,7 @@ def serve(
     uvicorn.run(create_app(settings, s3=s3, keys=keys), host="127.0.0.1", port=port)
 
 
-def _settings(stack: str):  # type: ignore[no-untyped-def]
+def _settings(stack: str) -> Settings:
     try:
         return load_stack(stack)
     except SettingsError as exc:

@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 from pathlib import Path
+from typing import Literal
 
 import pyvips
 
@@ -107,7 +108,7 @@ def quality_for(fmt: OutputFormat, settings: ImageSettings) -> int:
 def _write(
     out_dir: Path,
     name: str,
-    role: str,
+    role: Literal["full", "responsive"],
     image: pyvips.Image,
     fmt: OutputFormat,
     settings: ImageSettings,
@@ -116,7 +117,7 @@ def _write(
     _write_atomically(out_dir / name, data)
     return ImageOutput(
         name=name,
-        role=role,  # type: ignore[arg-type]
+        role=role,
         format=fmt,
         content_type=CONTENT_TYPES[fmt],
         width=image.width,

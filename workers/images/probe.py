@@ -88,11 +88,15 @@ def _open_lazily(source: Path | bytes) -> pyvips.Image:
             return pyvips.Image.new_from_file(str(source), access="sequential")
         return pyvips.Image.new_from_buffer(source, "", access="sequential")
     except pyvips.Error as exc:
-        head = source.open("rb").read(16) if isinstance(source, Path) else source[:16]
+        if isinstance(source, Path):
+            with source.open("rb") as handle:
+                kind = sniff(handle.read(16))
+        else:
+            kind = sniff(source[:16])
         detail = (exc.detail or exc.message or "").strip().splitlines()
         why = detail[-1] if detail else "unreadable"
-        if sniff(head) is not None:
-            raise CorruptImageError(f"malformed {sniff(head)} header: {why}") from None
+        if kind is not None:
+            raise CorruptImageError(f"malformed {kind} header: {why}") from None
         raise UnsupportedImageError(f"not a recognised image: {why}") from None
 
 

@@ -55,7 +55,8 @@ def render(
     if (out_w, out_h) != (image.width, image.height):
         image = _fill_crop(image, out_w, out_h, options.gravity)
     if options.watermark_opacity > 0:
-        image = _watermark(image, settings.watermark_text, options)
+        opacity = settings.watermark_opacity * options.watermark_opacity
+        image = _watermark(image, settings.watermark_text, opacity, options.watermark_position)
 
     fmt = _output_format(options, header)
     quality = options.quality or quality_for(fmt, settings)
@@ -130,16 +131,16 @@ def _fill_crop(image: pyvips.Image, width: int, height: int, gravity: str) -> py
     return image.crop(x, y, width, height)
 
 
-def _watermark(image: pyvips.Image, text: str, options: ProcessingOptions) -> pyvips.Image:
-    """Overlay `text` in white at the given opacity, a quarter of the image wide."""
+def _watermark(image: pyvips.Image, text: str, opacity: float, position: str) -> pyvips.Image:
+    """Overlay `text` in white at `opacity`, a quarter of the image wide, placed by gravity."""
     mask = pyvips.Image.text(text, dpi=300)
     target_w = max(8, image.width // 4)
     mask = mask.resize(target_w / mask.width)
     margin = max(1, image.width // 50)
     free_x = max(0, image.width - mask.width - 2 * margin)
     free_y = max(0, image.height - mask.height - 2 * margin)
-    x, y = offset(options.watermark_position, free_x, free_y)
-    alpha = (mask * options.watermark_opacity).cast("uchar")
+    x, y = offset(position, free_x, free_y)
+    alpha = (mask * opacity).cast("uchar")
     white = alpha.new_from_image([255, 255, 255]).copy(interpretation="srgb")
     overlay = white.bandjoin(alpha)
     bands = image.bands

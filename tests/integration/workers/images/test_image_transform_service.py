@@ -73,7 +73,8 @@ def served(moto_endpoint: str, s3: Any) -> Iterator[tuple[str, dict[str, str]]]:
     try:
         for _ in range(200):
             if process.poll() is not None:
-                pytest.fail(f"serve exited: {process.stderr.read().decode()[-500:]}")
+                _, stderr = process.communicate()
+                pytest.fail(f"serve exited: {stderr.decode()[-500:]}")
             try:
                 if httpx.get(f"{base}/health", timeout=1).status_code == 200:
                     break

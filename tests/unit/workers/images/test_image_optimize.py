@@ -167,13 +167,16 @@ def test_cmyk_and_16_bit_sources_become_8_bit_srgb(tmp_path: Path) -> None:
     assert red[0] > 180 and red[1] < 90 and red[2] < 110  # 0% cyan, magenta + yellow = red
 
 
-def test_animated_gif_gives_its_first_frame(tmp_path: Path) -> None:
+@pytest.mark.parametrize("suffix", ["gif", "webp"])
+def test_animated_image_gives_its_first_frame(tmp_path: Path, suffix: str) -> None:
     frames = [np.full((90, 120, 3), colour, np.uint8) for colour in ((250, 0, 0), (0, 0, 250))]
     strip = to_vips(np.concatenate(frames, axis=0)).copy()
     strip.set_type(pyvips.GValue.gint_type, "page-height", 90)
-    strip.gifsave(str(tmp_path / "anim.gif"))
+    src = tmp_path / f"anim.{suffix}"
+    strip.write_to_file(str(src))
+    assert pyvips.Image.new_from_file(str(src), n=-1).height == 180
 
-    manifest = optimize(tmp_path / "anim.gif", tmp_path / "out", ImageSettings())
+    manifest = optimize(src, tmp_path / "out", ImageSettings())
     assert manifest.source.pages == 2
     assert (manifest.source.width, manifest.source.height) == (120, 90)
     first = read_rgb(tmp_path / "out" / "anim-full.jpg")
@@ -181,5 +184,5 @@ def test_animated_gif_gives_its_first_frame(tmp_path: Path) -> None:
     assert first.mean(axis=(0, 1))[0] > 200
 
     with pytest.raises(PermanentJobError, match="animated"):
-        optimize(tmp_path / "anim.gif", tmp_path / "refused", ImageSettings(animated="refuse"))
+        optimize(src, tmp_path / "refused", ImageSettings(animated="refuse"))
     assert not (tmp_path / "refused" / "manifest.json").exists()

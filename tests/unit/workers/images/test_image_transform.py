@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import httpx
 import numpy as np
 import pytest
 import pyvips
@@ -58,9 +59,12 @@ def client(local_settings: Settings, sources: dict[str, bytes]) -> TestClient:
     return make_client(local_settings, sources, [OLD, NEW])
 
 
+Get = Callable[..., httpx.Response]
+
+
 @pytest.fixture
-def get(client: TestClient) -> Callable[..., object]:
-    def request(options: str, source: str = SOURCE, key: SigningKey = NEW):  # type: ignore[no-untyped-def]
+def get(client: TestClient) -> Get:
+    def request(options: str, source: str = SOURCE, key: SigningKey = NEW) -> httpx.Response:
         return client.get(signed_url_path(key, f"{options}/plain/{source}"))
 
     return request
@@ -76,7 +80,7 @@ def test_signature_matches_imgproxy_documented_vector() -> None:
     assert sign_path(b"secret", b"hello", path) == "oKfUtW34Dvo2BGQehJFR4Nr0_rIjOtdtzJ3QFsUcXH8"
 
 
-def test_signed_request_resizes(get) -> None:  # type: ignore[no-untyped-def]
+def test_signed_request_resizes(get: Get) -> None:
     response = get("rs:fit:300:300")
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/jpeg"
@@ -120,7 +124,7 @@ def test_key_rotation_both_active_then_old_retired(
     ("options", "expected"),
     [("f:webp", "webp"), ("f:png", "png"), ("f:jpg", "jpeg"), ("f:avif", "avif")],
 )
-def test_output_formats(get, options: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+def test_output_formats(get: Get, options: str, expected: str) -> None:
     response = get(f"rs:fit:120:120/{options}")
     assert response.status_code == 200
     if expected == "avif" and not avif_supported():
@@ -140,7 +144,7 @@ def test_base64_source_with_extension_chooses_format(client: TestClient) -> None
     assert sniff(response.content) == "png"
 
 
-def test_fill_with_gravity_keeps_the_chosen_edge(get) -> None:  # type: ignore[no-untyped-def]
+def test_fill_with_gravity_keeps_the_chosen_edge(get: Get) -> None:
     north = read_rgb(get("rs:fill:200:200/g:no/f:png").content)
     south = read_rgb(get("rs:fill:200:200/g:so/f:png").content)
     assert north.shape == south.shape == (200, 200, 3)
@@ -150,13 +154,13 @@ def test_fill_with_gravity_keeps_the_chosen_edge(get) -> None:  # type: ignore[n
     assert dims(smart.content) == (200, 100)
 
 
-def test_crop_before_resize(get) -> None:  # type: ignore[no-untyped-def]
+def test_crop_before_resize(get: Get) -> None:
     response = get("c:600:100:nowe/rs:fit:300:300/f:png")
     assert dims(response.content) == (300, 50)
     assert read_rgb(response.content).mean(axis=(0, 1))[0] > 200  # only the red band
 
 
-def test_force_and_no_enlarge(get) -> None:  # type: ignore[no-untyped-def]
+def test_force_and_no_enlarge(get: Get) -> None:
     assert dims(get("rs:force:100:300").content) == (100, 300)
     assert dims(get("rs:fit:5000:5000").content) == (1200, 800)
 
@@ -172,7 +176,7 @@ def test_output_dimensions_capped(local_settings: Settings, sources: dict[str, b
     assert dims(fill.content) == (500, 250)
 
 
-def test_named_preset(get, local_settings: Settings) -> None:  # type: ignore[no-untyped-def]
+def test_named_preset(get: Get, local_settings: Settings) -> None:
     assert local_settings.images.presets["thumb"] == "rs:fill:256:256/g:sm/q:80"
     for options in ("preset:thumb", "pr:thumb"):
         response = get(options)
@@ -182,13 +186,13 @@ def test_named_preset(get, local_settings: Settings) -> None:  # type: ignore[no
     assert get("pr:nope").status_code == 400
 
 
-def test_quality_changes_size(get) -> None:  # type: ignore[no-untyped-def]
+def test_quality_changes_size(get: Get) -> None:
     low = get("rs:fit:600:600/q:20").content
     high = get("rs:fit:600:600/q:95").content
     assert len(low) < len(high) / 2
 
 
-def test_watermark_overlays_the_chosen_corner(get) -> None:  # type: ignore[no-untyped-def]
+def test_watermark_overlays_the_chosen_corner(get: Get) -> None:
     plain = read_rgb(get("rs:fit:600:600/f:png").content).astype(int)
     marked = read_rgb(get("rs:fit:600:600/wm:1:soea/f:png").content).astype(int)
     height, width = plain.shape[:2]
@@ -198,7 +202,7 @@ def test_watermark_overlays_the_chosen_corner(get) -> None:  # type: ignore[no-u
     assert other.max() == 0
 
 
-def test_bad_options_and_sources(get, client: TestClient) -> None:  # type: ignore[no-untyped-def]
+def test_bad_options_and_sources(get: Get, client: TestClient) -> None:
     assert get("rs:stretch:10:10").status_code == 400
     assert get("q:0").status_code == 400
     assert get("zz:1").status_code == 400
@@ -208,14 +212,14 @@ def test_bad_options_and_sources(get, client: TestClient) -> None:  # type: igno
     assert client.get(escape).status_code == 404
 
 
-def test_source_limits_and_corrupt_source(get) -> None:  # type: ignore[no-untyped-def]
+def test_source_limits_and_corrupt_source(get: Get) -> None:
     bomb = get("rs:fit:10:10", source="derivatives/covers/bomb.png")
     assert bomb.status_code == 422
     assert "before decoding" in bomb.text
     assert get("rs:fit:10:10", source="derivatives/covers/broken.jpg").status_code == 422
 
 
-def test_cache_headers_from_the_images_rule(get, local_settings: Settings) -> None:  # type: ignore[no-untyped-def]
+def test_cache_headers_from_the_images_rule(get: Get, local_settings: Settings) -> None:
     rule = local_settings.delivery.rule_for("images")
     response = get("rs:fit:50:50")
     cache_control = response.headers["cache-control"]
