@@ -14,7 +14,7 @@ from stacks.settings import ImageSettings
 from workers.images.formats import OutputFormat, avif_supported, encode
 from workers.images.optimize import load_srgb, quality_for
 from workers.images.probe import ImageHeader
-from workers.images.transform.options import Crop, ProcessingOptions
+from workers.images.transform.options import Crop, OptionsError, ProcessingOptions
 
 DEFAULT_FORMAT: dict[str, OutputFormat] = {
     "jpeg": "jpeg",
@@ -71,6 +71,7 @@ def plan_size(
     fit: inside the box; fill: cover the box then crop to it; force: exactly the box.
     A 0 side follows the aspect ratio (or keeps the source side for force). Without
     `enlarge` nothing is upscaled; the longest side never exceeds max_output_dimension.
+    A fill whose covering intermediate would exceed max_pixels raises OptionsError.
     """
     want_w, want_h = options.width, options.height
     if options.resize_type == "force":
@@ -87,7 +88,13 @@ def plan_size(
         scale = min(scale, 1.0)
     scaled = (_side(width * scale), _side(height * scale))
     final = (min(want_w, scaled[0]), min(want_h, scaled[1])) if fill else scaled
-    return _cap(scaled, final, settings.max_output_dimension)
+    scaled, final = _cap(scaled, final, settings.max_output_dimension)
+    if scaled[0] * scaled[1] > settings.max_pixels:
+        raise OptionsError(
+            f"fill {want_w}x{want_h} of a {width}x{height} image needs a "
+            f"{scaled[0]}x{scaled[1]} intermediate, over the pixel limit"
+        )
+    return scaled, final
 
 
 def _cap(

@@ -64,8 +64,13 @@ Get = Callable[..., httpx.Response]
 
 @pytest.fixture
 def get(client: TestClient) -> Get:
-    def request(options: str, source: str = SOURCE, key: SigningKey = NEW) -> httpx.Response:
-        return client.get(signed_url_path(key, f"{options}/plain/{source}"))
+    def request(
+        options: str,
+        source: str = SOURCE,
+        key: SigningKey = NEW,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        return client.get(signed_url_path(key, f"{options}/plain/{source}"), headers=headers)
 
     return request
 
@@ -229,3 +234,8 @@ def test_cache_headers_from_the_images_rule(get: Get, local_settings: Settings) 
     etag = response.headers["etag"]
     again = get("rs:fit:50:50")
     assert again.headers["etag"] == etag and again.content == response.content
+    assert client_conditional(get, etag).status_code == 304
+
+
+def client_conditional(get: Get, etag: str) -> httpx.Response:
+    return get("rs:fit:50:50", headers={"If-None-Match": etag})
