@@ -108,6 +108,8 @@ class StorageSettings(Frozen):
     bucket_prefix: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,40}$")]
     force_destroy: bool = False
     cors_origins: tuple[str, ...] = ("*",)
+    kms_deletion_window_days: Annotated[int, Field(ge=7, le=30)] = 30
+    """Waiting period before a scheduled deletion of the stack's KMS keys takes effect."""
     buckets: dict[BucketRole, BucketSettings]
 
     @field_validator("buckets")
