@@ -39,15 +39,20 @@ def last_stderr_line(stderr: str) -> str:
     return lines[-1] if lines else "(no output)"
 
 
-def run(argv: Sequence[str], *, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    """Run `argv`, capturing stdout and stderr; raise ToolError/ToolKilledError on failure."""
+def run(
+    argv: Sequence[str], *, stdin: bytes | None = None, check: bool = True
+) -> subprocess.CompletedProcess[bytes]:
+    """Run `argv`, capturing stdout and stderr; raise ToolError/ToolKilledError on failure.
+
+    `check=False` returns a non-zero exit for the caller to judge (never a signal death).
+    """
     try:
         proc = subprocess.run(  # noqa: S603 - argv list built by this package, no shell
             list(argv), input=stdin, capture_output=True, check=False
         )
     except FileNotFoundError as exc:
         raise ToolError(argv, 127, f"{argv[0]} is not installed: {exc}") from None
-    if proc.returncode != 0:
+    if proc.returncode < 0 or (check and proc.returncode != 0):
         stderr = proc.stderr.decode("utf-8", "replace")
         error = ToolKilledError if proc.returncode < 0 else ToolError
         raise error(argv, proc.returncode, stderr)

@@ -47,6 +47,37 @@ def make_audio(
     return path
 
 
+def music(seconds: float, rate: int = 44100, seed: int = 1) -> np.ndarray:
+    """Synthetic music (stereo float): random notes of a scale with harmonics, decaying
+    envelopes and a noise hi-hat; different seeds are different recordings."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * rate)
+    out = np.zeros((2, n))
+    scale = 220.0 * 2 ** (np.array([0, 2, 3, 5, 7, 8, 10, 12, 14, 15]) / 12)
+    beat = int(rate * rng.uniform(0.22, 0.32))
+    for start in range(0, n, beat):
+        length = min(n - start, beat * rng.integers(1, 4))
+        t = np.arange(length) / rate
+        f = rng.choice(scale) * rng.choice([0.5, 1, 2])
+        note = sum(np.sin(2 * np.pi * f * k * t) / k for k in (1, 2, 3, 4))
+        note *= np.exp(-t * rng.uniform(2, 6)) * 0.2
+        pan = rng.uniform(0.3, 0.7)
+        out[0, start : start + length] += note * pan
+        out[1, start : start + length] += note * (1 - pan)
+        hat = min(n - start, rate // 40)
+        out[:, start : start + hat] += rng.normal(0, 0.03, (2, hat)) * np.exp(
+            -np.arange(hat) / (rate / 200)
+        )
+    return out / np.max(np.abs(out)) * 0.8
+
+
+def write_music(path: Path, seconds: float, *, seed: int = 1, rate: int = 44100) -> Path:
+    """A 24-bit WAV of `music` (encoded by ffmpeg from float PCM)."""
+    from workers.audio.pcm import write_pcm
+
+    return write_pcm(path, music(seconds, rate, seed), rate)
+
+
 def cover_jpeg() -> bytes:
     """A small gradient cover (numpy + Pillow)."""
     x = np.linspace(0, 255, 96, dtype=np.uint8)
