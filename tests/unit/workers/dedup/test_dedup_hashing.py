@@ -52,3 +52,13 @@ def test_hash_file(tmp_path: Path) -> None:
 def test_content_key_refuses_anything_but_a_sha256(bad: str) -> None:
     with pytest.raises(ValueError, match="SHA-256"):
         content_key(bad)
+
+
+@pytest.mark.parametrize("size", [0, 1, 8 * 1024 * 1024, 8 * 1024 * 1024 + 3, 20_000_000])
+def test_hash_file_across_mmap_windows(tmp_path: Path, size: int) -> None:
+    data = (bytes(range(251)) * (size // 251 + 1))[:size]
+    path = tmp_path / "w.bin"
+    path.write_bytes(data)
+    assert hash_file(path, chunk_bytes=65536) == ContentDigest(
+        hashlib.sha256(data).hexdigest(), size
+    )
