@@ -13,6 +13,7 @@ import logging
 import mimetypes
 import os
 import time
+from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from rich.progress import (
 )
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
+from workers.uploads.part_urls import PartUrls
 from workers.uploads.resume import StateFile, UploadState, default_state_dir
 from workers.uploads.sizing import part_count, part_range
 from workers.uploads.throttle import RateLimiter
@@ -136,15 +138,23 @@ class _Uploader:
                 return _check(self.api.request(method, path, **kwargs)).json()
         raise AssertionError("unreachable")
 
+    def sign_batch(self, state: UploadState, numbers: Sequence[int]) -> dict[int, str]:
+        """Presigned URLs of `numbers` from the API's batch endpoint."""
+        signed = self.call(
+            "GET",
+            f"/s3/multipart/{state.upload_id}/batch",
+            params={"key": state.key, "partNumbers": ",".join(map(str, numbers))},
+        )
+        return {int(n): str(url) for n, url in signed["presignedUrls"].items()}
+
     def send_part(
-        self, state: UploadState, fd: int, number: int, limiter: RateLimiter | None
+        self, state: UploadState, urls: PartUrls, fd: int, number: int, limiter: RateLimiter | None
     ) -> str:
-        """Sign and PUT one part (re-signing on retry); returns its ETag."""
+        """PUT one part (with a freshly signed URL on each retry); returns its ETag."""
         offset, length = part_range(state.size, state.part_size, number)
-        path = f"/s3/multipart/{state.upload_id}/{number}"
         for attempt in self.retrying():
             with attempt:
-                url = _check(self.api.get(path, params={"key": state.key})).json()["url"]
+                url = urls.url(number, fresh=attempt.retry_state.attempt_number > 1)
                 data = os.pread(fd, length, offset)
                 if len(data) != length:
                     raise FileChangedError(f"{state.path} is shorter than when the upload began")
@@ -256,8 +266,9 @@ def upload_file(
             task = bar.add_task(path.name, total=state.size, completed=done_bytes)
             fd = os.open(path, os.O_RDONLY)
             try:
+                urls = PartUrls(missing, lambda numbers: uploader.sign_batch(state, numbers))
                 futures = {
-                    pool.submit(uploader.send_part, state, fd, n, limiter): n for n in missing
+                    pool.submit(uploader.send_part, state, urls, fd, n, limiter): n for n in missing
                 }
                 pending = set(futures)
                 while pending:

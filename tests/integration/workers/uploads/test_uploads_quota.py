@@ -18,7 +18,7 @@ def _create(api: httpx.Client, size: int, name: str = "t.wav") -> httpx.Response
 
 def _events(stack: UploadStack) -> list[tuple[str, float | None]]:
     return sorted(
-        (alert["event"], alert.get("threshold_percent")) for alert in stack.alerts(wait_s=0.5)
+        (alert["event"], alert.get("threshold_percent")) for alert in stack.alerts(wait_s=0.2)
     )
 
 
