@@ -1,0 +1,94 @@
+"""Pure builders of S3 lifecycle rules and intelligent-tiering tiers from the bucket settings.
+
+No resources are created here: the functions turn a `BucketSettings` into the typed
+dictionaries `aws.s3.BucketLifecycleConfiguration(rules=...)` and
+`aws.s3.BucketIntelligentTieringConfiguration(tierings=...)` accept, so the rules can be
+tested exhaustively without an engine.
+"""
+
+from __future__ import annotations
+
+from pulumi_aws.s3 import (
+    BucketIntelligentTieringConfigurationTieringArgsDict,
+    BucketLifecycleConfigurationRuleArgsDict,
+    BucketLifecycleConfigurationRuleFilterArgsDict,
+    BucketLifecycleConfigurationRuleTransitionArgsDict,
+)
+
+from stacks.settings import BucketSettings, IntelligentTiering
+
+ENABLED = "Enabled"
+TIERING_RULE_ID = "tiers"
+EXPIRE_RULE_ID = "expire-current"
+NONCURRENT_RULE_ID = "expire-noncurrent"
+ABORT_MULTIPART_RULE_ID = "abort-incomplete-multipart"
+ARCHIVE_TIERING_NAME = "archive-tiers"
+
+
+def whole_bucket() -> BucketLifecycleConfigurationRuleFilterArgsDict:
+    """A lifecycle filter that matches every object of the bucket."""
+    return {"prefix": ""}
+
+
+def transitions(bucket: BucketSettings) -> list[BucketLifecycleConfigurationRuleTransitionArgsDict]:
+    """The bucket's storage-class transitions (its tiers), in increasing days."""
+    return [{"days": t.days, "storage_class": t.storage_class} for t in bucket.transitions]
+
+
+def lifecycle_rules(bucket: BucketSettings) -> list[BucketLifecycleConfigurationRuleArgsDict]:
+    """Every lifecycle rule of a bucket, one concern per rule, all over the whole bucket.
+
+    - `tiers`: the transitions, when the bucket has any;
+    - `expire-current`: current objects expire after `expire_days`, when set;
+    - `expire-noncurrent`: noncurrent versions expire after `noncurrent_expire_days`;
+    - `abort-incomplete-multipart`: incomplete multipart uploads aborted after
+      `abort_multipart_days`.
+    """
+    rules: list[BucketLifecycleConfigurationRuleArgsDict] = []
+    if bucket.transitions:
+        rules.append(
+            {
+                "id": TIERING_RULE_ID,
+                "status": ENABLED,
+                "filter": whole_bucket(),
+                "transitions": transitions(bucket),
+            }
+        )
+    if bucket.expire_days is not None:
+        rules.append(
+            {
+                "id": EXPIRE_RULE_ID,
+                "status": ENABLED,
+                "filter": whole_bucket(),
+                "expiration": {"days": bucket.expire_days},
+            }
+        )
+    rules.append(
+        {
+            "id": NONCURRENT_RULE_ID,
+            "status": ENABLED,
+            "filter": whole_bucket(),
+            "noncurrent_version_expiration": {"noncurrent_days": bucket.noncurrent_expire_days},
+        }
+    )
+    rules.append(
+        {
+            "id": ABORT_MULTIPART_RULE_ID,
+            "status": ENABLED,
+            "filter": whole_bucket(),
+            "abort_incomplete_multipart_upload": {
+                "days_after_initiation": bucket.abort_multipart_days
+            },
+        }
+    )
+    return rules
+
+
+def intelligent_tierings(
+    tiering: IntelligentTiering,
+) -> list[BucketIntelligentTieringConfigurationTieringArgsDict]:
+    """The archive tiers of an intelligent-tiering configuration (archive, then deep archive)."""
+    return [
+        {"access_tier": "ARCHIVE_ACCESS", "days": tiering.archive_access_days},
+        {"access_tier": "DEEP_ARCHIVE_ACCESS", "days": tiering.deep_archive_access_days},
+    ]
