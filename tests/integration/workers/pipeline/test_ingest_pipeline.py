@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 import threading
 import time
+import uuid
 from unittest.mock import patch
 
 import pytest
@@ -284,3 +287,48 @@ def test_transient_failures_of_other_kinds_end_in_the_dlq_by_redrive(pipeline: P
     assert outcomes == [Outcome.RETRY] * max_receives
     [dead] = pipeline.drain("image-dlq")
     assert dead["job_id"] == "img-1"
+
+
+def test_wav_stem_is_stored_as_flac_by_the_audio_worker(pipeline: Pipeline, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("workers.audio.job")
+    data = wav_bytes(seconds=2.0, freq=300.0, rate=44100)
+    upload(pipeline, "user-9/5eed/drums.wav", data, role="stem")
+    assert scan_consumer(pipeline).run(once=True) == {"done": 1}
+
+    audio = build_consumer(pipeline.settings, "audio", clients=pipeline.clients, wait_seconds=0)
+    assert audio.run(once=True) == {"done": 1}
+
+    sha = hashlib.sha256(data).hexdigest()
+    flac_keys = [k for k in pipeline.keys("stems") if k.endswith(".flac")]
+    assert len(flac_keys) == 1 and flac_keys[0].startswith(f"flac/{sha}/")
+    local = tmp_path / "stem.flac"
+    pipeline.clients.s3.download_file(pipeline.bucket("stems"), flac_keys[0], str(local))
+    probe = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "stream=codec_name,sample_rate",
+         "-of", "json", str(local)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    [stream] = json.loads(probe.stdout)["streams"]
+    assert (stream["codec_name"], stream["sample_rate"]) == ("flac", "44100")
+    assert pipeline.keys("derivatives") == []
+
+
+def test_worker_cli_runs_the_scan_queue_once(
+    local_settings: Settings, clamd_server, aws_env: str
+) -> None:  # type: ignore[no-untyped-def]
+    """`mediainfra worker run --kind scan --stack local --once` against moto and clamd."""
+    p = make_pipeline(local_settings, aws_env)
+    data = wav_bytes(freq=123.0)
+    key = f"cli-user/{uuid.uuid4().hex}/cli.wav"
+    upload(p, key, data)
+    argv = [
+        sys.executable, "-c", "from mediainfra.cli import main; main()",
+        "worker", "run", "--kind", "scan", "--stack", "local", "--once",
+        "--endpoint-url", aws_env, "--clamd", str(clamd_server.address), "--wait-seconds", "1",
+    ]  # fmt: skip
+    result = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "done=1" in result.stdout
+    sha = hashlib.sha256(data).hexdigest()
+    assert f"sha256/{sha[:2]}/{sha}" in p.keys("masters")
+    assert p.tags("incoming", key)["status"] == "clean"
