@@ -47,7 +47,7 @@ def quarantine_object(
     if source.version_id:
         copy_source["VersionId"] = source.version_id
     try:
-        s3.copy_object(Bucket=target.bucket, Key=target.key, CopySource=copy_source)
+        s3.copy(copy_source, target.bucket, target.key)  # managed: multipart over 5 GB
     except ClientError as exc:
         if not _missing(exc) or not _exists(s3, target):
             raise
