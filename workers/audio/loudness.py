@@ -21,6 +21,8 @@ _SUMMARY = re.compile(
     r"True peak:\s+Peak:\s+(?P<tp>-?[\d.]+|-inf) dBFS",
     re.S,
 )
+IMAGE_DECODERS = ("[png @", "[mjpeg @", "[bmp @", "[gif @", "[webp @", "[tiff @")
+"""Embedded cover art is probed too; its decode errors say nothing about the audio."""
 _DECODED = re.compile(r"out_time_us=(\d+)")
 
 
@@ -73,7 +75,11 @@ def measure(path: Path) -> Loudness:
     if summary is None:
         raise ValueError(f"{path.name}: ebur128 printed no summary")
     decoded = [int(m) for m in _DECODED.findall(proc.stdout.decode()) if m.isdigit()]
-    errors = tuple(line for line in stderr.splitlines() if "[error]" in line or "[fatal]" in line)
+    errors = tuple(
+        line
+        for line in stderr.splitlines()
+        if ("[error]" in line or "[fatal]" in line) and not line.startswith(IMAGE_DECODERS)
+    )
     return Loudness(
         integrated_lufs=_number(summary["i"]),
         loudness_range_lu=float(summary["lra"]),
