@@ -1,0 +1,243 @@
+"""MediaProcessing under the offline engine: queues, notification, roles, tasks, scaling."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pulumi_records import json_input, named, of_type, run, stand_in_buckets, stand_in_tables
+
+from components.fargate import SETTINGS_ENV
+from components.processing import MediaProcessing, MediaProcessingArgs
+from stacks.engine import ACCOUNT_ID, ResourceRecord
+from stacks.settings import BucketRole, JobKind, Settings
+
+KMS_ARN = "arn:aws:kms:eu-west-1:123456789012:key/stand-in"
+
+
+def build(settings: Settings) -> list[ResourceRecord]:
+    def program() -> None:
+        MediaProcessing(
+            "processing",
+            MediaProcessingArgs(
+                settings=settings,
+                buckets=stand_in_buckets(settings),
+                kms_key_arn=KMS_ARN,
+                tables=stand_in_tables(settings),
+            ),
+        )
+
+    return run(settings, program)
+
+
+@pytest.fixture(scope="module")
+def prod(prod_settings: Settings) -> list[ResourceRecord]:
+    return build(prod_settings)
+
+
+@pytest.fixture(scope="module")
+def local(local_settings: Settings) -> list[ResourceRecord]:
+    return build(local_settings)
+
+
+def queue_arn(settings: Settings, role: str) -> str:
+    return f"arn:aws:sqs:{settings.region}:{ACCOUNT_ID}:{settings.resource_name(role)}"
+
+
+def bucket_arn(settings: Settings, role: BucketRole) -> str:
+    return f"arn:aws:s3:::{settings.bucket_name(role)}"
+
+
+def test_component_and_children(prod: list[ResourceRecord]) -> None:
+    (component,) = of_type(prod, "media-infra:processing:MediaProcessing")
+    children = [r for r in prod if r.parent == component.urn]
+    assert children and all(r.name.startswith("processing-") for r in children)
+
+
+def test_queues_redrive_to_their_dlqs(prod: list[ResourceRecord], prod_settings: Settings) -> None:
+    for kind in JobKind:
+        config = prod_settings.processing.queues[kind]
+        queue = named(prod, f"processing-{kind.value}-queue")
+        dlq = named(prod, f"processing-{kind.value}-dlq")
+        assert queue.inputs["name"] == prod_settings.resource_name(kind.value)
+        assert dlq.inputs["name"] == prod_settings.resource_name(f"{kind.value}-dlq")
+        assert json_input(queue, "redrivePolicy") == {
+            "deadLetterTargetArn": queue_arn(prod_settings, f"{kind.value}-dlq"),
+            "maxReceiveCount": config.max_receive_count,
+        }
+        assert queue.inputs["visibilityTimeoutSeconds"] == config.visibility_timeout_seconds
+        assert dlq.inputs["messageRetentionSeconds"] == config.dlq_retention_seconds
+        for record in (queue, dlq):
+            encrypted = record.inputs.get("kmsMasterKeyId") == KMS_ARN
+            assert encrypted or record.inputs.get("sqsManagedSseEnabled") is True
+    assert named(prod, "processing-audio-queue").inputs["kmsMasterKeyId"] == KMS_ARN
+    assert (
+        json_input(named(prod, "processing-audio-queue"), "redrivePolicy")["maxReceiveCount"] == 3
+    )
+
+
+def test_scan_queue_policy_accepts_s3_from_incoming_only(
+    prod: list[ResourceRecord], prod_settings: Settings
+) -> None:
+    record = named(prod, "processing-scan-queue-policy")
+    scan_arn = queue_arn(prod_settings, "scan")
+    assert record.inputs["queueUrl"].endswith("/" + prod_settings.resource_name("scan"))
+    statements = {s["Sid"]: s for s in json_input(record, "policy")["Statement"]}
+    allow = statements["S3EventNotifications"]
+    assert allow["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert allow["Action"] == "sqs:SendMessage" and allow["Resource"] == scan_arn
+    assert allow["Condition"]["ArnEquals"] == {
+        "aws:SourceArn": bucket_arn(prod_settings, BucketRole.INCOMING)
+    }
+    assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT_ID}
+    assert statements["DenyInsecureTransport"]["Effect"] == "Deny"
+    audio = json_input(named(prod, "processing-audio-queue-policy"), "policy")
+    assert [s["Effect"] for s in audio["Statement"]] == ["Deny"]
+
+
+def test_incoming_notifies_the_scan_queue(
+    prod: list[ResourceRecord], prod_settings: Settings
+) -> None:
+    (notification,) = of_type(prod, "aws:s3/bucketNotification:BucketNotification")
+    assert notification.inputs["bucket"] == named(prod, "stand-in-incoming").id
+    assert notification.inputs["queues"] == [
+        {"events": ["s3:ObjectCreated:*"], "queueArn": queue_arn(prod_settings, "scan")}
+    ]
+    policy = named(prod, "processing-scan-queue-policy")
+    assert policy.urn in notification.dependencies
+
+
+def task_policy(records: list[ResourceRecord], kind: str) -> dict:
+    return json_input(named(records, f"processing-{kind}-task-policy"), "policy")
+
+
+def test_task_roles_are_least_privilege(
+    prod: list[ResourceRecord], prod_settings: Settings
+) -> None:
+    table_arns = {
+        r.inputs["name"]: r.state["arn"] for r in of_type(prod, "aws:dynamodb/table:Table")
+    }
+    for kind in JobKind:
+        policy = task_policy(prod, kind.value)
+        for entry in policy["Statement"]:
+            assert entry["Effect"] == "Allow"
+            assert not any("*" in action for action in entry["Action"]), entry
+            if "*" in entry["Resource"]:
+                assert entry["Action"] == ["sns:ListTopics"]
+    scan = task_policy(prod, "scan")
+    resources = {r for s in scan["Statement"] for r in s["Resource"]}
+    incoming = bucket_arn(prod_settings, BucketRole.INCOMING)
+    assert {incoming, f"{incoming}/*", KMS_ARN} <= resources
+    assert table_arns[prod_settings.resource_name("content-refs")] in resources
+    assert not any(BucketRole.DERIVATIVES.value in r for r in resources)
+    audio = task_policy(prod, "audio")
+    audio_resources = {r for s in audio["Statement"] for r in s["Resource"]}
+    assert not any(incoming in r for r in audio_resources)
+    receive = next(s for s in audio["Statement"] if "sqs:ReceiveMessage" in s["Action"])
+    assert receive["Resource"] == [queue_arn(prod_settings, "audio")]
+    role = named(prod, "processing-audio-task-role")
+    trust = json_input(role, "assumeRolePolicy")
+    assert trust["Statement"][0]["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
+
+
+def test_task_definitions_run_the_worker(
+    prod: list[ResourceRecord], prod_settings: Settings
+) -> None:
+    for kind in JobKind:
+        record = named(prod, f"processing-{kind.value}-task")
+        service = prod_settings.processing.services[kind]
+        assert record.inputs["cpu"] == str(service.cpu)
+        assert record.inputs["memory"] == str(service.memory_mib)
+        assert record.inputs["requiresCompatibilities"] == ["FARGATE"]
+        assert record.inputs["networkMode"] == "awsvpc"
+        assert (
+            record.inputs["taskRoleArn"]
+            == named(prod, f"processing-{kind.value}-task-role").state["arn"]
+        )
+        (container,) = json_input(record, "containerDefinitions")
+        assert container["image"] == (
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com/media-infra/worker:2026.11.28"
+        )
+        assert container["command"] == ["mediainfra", "worker", "run", "--kind", kind.value]
+        env = {e["name"]: e["value"] for e in container["environment"]}
+        assert Settings.from_mapping(json.loads(env[SETTINGS_ENV])) == prod_settings
+        logs = container["logConfiguration"]["options"]
+        assert logs["awslogs-group"] == named(prod, f"processing-{kind.value}-logs").inputs["name"]
+
+
+def test_execution_role_pulls_the_worker_image(prod: list[ResourceRecord]) -> None:
+    policy = json_input(named(prod, "processing-image-execution-policy"), "policy")
+    pull = next(s for s in policy["Statement"] if "ecr:BatchGetImage" in s["Action"])
+    assert pull["Resource"] == ["arn:aws:ecr:eu-west-1:123456789012:repository/media-infra/worker"]
+
+
+def test_services_in_private_subnets_with_egress_only(
+    prod: list[ResourceRecord], prod_settings: Settings
+) -> None:
+    assert prod_settings.network is not None
+    (group,) = of_type(prod, "aws:ec2/securityGroup:SecurityGroup")
+    assert group.inputs["vpcId"] == prod_settings.network.vpc_id
+    assert not group.inputs.get("ingress")
+    assert [(e["protocol"], e["fromPort"], e["toPort"]) for e in group.inputs["egress"]] == [
+        ("tcp", 443, 443)
+    ]
+    (cluster,) = of_type(prod, "aws:ecs/cluster:Cluster")
+    assert cluster.inputs["settings"] == [{"name": "containerInsights", "value": "enabled"}]
+    for kind in JobKind:
+        service = named(prod, f"processing-{kind.value}-service")
+        network = service.inputs["networkConfiguration"]
+        assert network["subnets"] == list(prod_settings.network.private_subnet_ids)
+        assert network["securityGroups"] == [group.id]
+        assert network["assignPublicIp"] is False
+        assert service.inputs["launchType"] == "FARGATE"
+        assert service.inputs["desiredCount"] == prod_settings.processing.services[kind].min_tasks
+        assert (
+            service.inputs["taskDefinition"]
+            == named(prod, f"processing-{kind.value}-task").state["arn"]
+        )
+
+
+def test_autoscaling_on_backlog_per_task(
+    prod: list[ResourceRecord], prod_settings: Settings
+) -> None:
+    for kind in JobKind:
+        config = prod_settings.processing.services[kind]
+        target = named(prod, f"processing-{kind.value}-scaling-target")
+        assert (target.inputs["minCapacity"], target.inputs["maxCapacity"]) == (
+            config.min_tasks,
+            config.max_tasks,
+        )
+        assert target.inputs["scalableDimension"] == "ecs:service:DesiredCount"
+        assert target.inputs["resourceId"] == (
+            f"service/{prod_settings.resource_name('workers')}/"
+            f"{prod_settings.resource_name(f'{kind.value}-worker')}"
+        )
+        policy = named(prod, f"processing-{kind.value}-backlog-scaling")
+        assert policy.inputs["policyType"] == "TargetTrackingScaling"
+        tracking = policy.inputs["targetTrackingScalingPolicyConfiguration"]
+        assert tracking["targetValue"] == config.backlog_per_task
+        metrics = {m["id"]: m for m in tracking["customizedMetricSpecification"]["metrics"]}
+        visible = metrics["visible"]["metricStat"]["metric"]
+        assert visible["metricName"] == "ApproximateNumberOfMessagesVisible"
+        assert visible["dimensions"] == [
+            {"name": "QueueName", "value": prod_settings.resource_name(kind.value)}
+        ]
+        assert metrics["tasks"]["metricStat"]["metric"]["metricName"] == "RunningTaskCount"
+        assert metrics["backlog"]["returnData"] is True
+        assert "visible / tasks" in metrics["backlog"]["expression"]
+    assert (
+        named(prod, "processing-audio-backlog-scaling").inputs[
+            "targetTrackingScalingPolicyConfiguration"
+        ]["targetValue"]
+        == 5
+    )
+
+
+def test_local_stack_has_queues_and_tasks_but_no_services(local: list[ResourceRecord]) -> None:
+    assert len(of_type(local, "aws:sqs/queue:Queue")) == 2 * len(JobKind)
+    assert len(of_type(local, "aws:ecs/taskDefinition:TaskDefinition")) == len(JobKind)
+    assert of_type(local, "aws:ecs/service:Service") == []
+    assert of_type(local, "aws:ec2/securityGroup:SecurityGroup") == []
+    assert of_type(local, "aws:appautoscaling/target:Target") == []
+    local_policy = json_input(named(local, "processing-scan-execution-policy"), "policy")
+    assert not any("ecr:BatchGetImage" in s["Action"] for s in local_policy["Statement"])
