@@ -10,6 +10,7 @@ expected.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from enum import StrEnum
@@ -168,6 +169,35 @@ class ZoneSettings(Frozen):
     tiered_cache: bool = True
 
 
+S3Uri = Annotated[str, Field(pattern=r"^s3://[a-z0-9.-]+/.+$")]
+CLOUDFLARE_IPV4_CIDRS = (
+    "173.245.48.0/20",
+    "103.21.244.0/22",
+    "103.22.200.0/22",
+    "103.31.4.0/22",
+    "141.101.64.0/18",
+    "108.162.192.0/18",
+    "190.93.240.0/20",
+    "188.114.96.0/20",
+    "197.234.240.0/22",
+    "198.41.128.0/17",
+    "162.158.0.0/15",
+    "104.16.0.0/13",
+    "104.24.0.0/14",
+    "172.64.0.0/13",
+    "131.0.72.0/22",
+)
+CLOUDFLARE_IPV6_CIDRS = (
+    "2400:cb00::/32",
+    "2606:4700::/32",
+    "2803:f800::/32",
+    "2405:b500::/32",
+    "2405:8100::/32",
+    "2a06:98c0::/29",
+    "2c0f:f248::/32",
+)
+
+
 class DeliverySettings(Frozen):
     """The edge: Cloudflare zone, the origin behind it, and the cache rules."""
 
@@ -176,9 +206,26 @@ class DeliverySettings(Frozen):
     cloudflare_zone_id: str = ""
     origin_hostname: str
     origin_port: Annotated[int, Field(gt=0, lt=65536)] = 443
+    origin_container_port: Annotated[int, Field(gt=0, lt=65536)] = 8080
+    """Port the delivery origin service (`mediainfra origin serve`) listens on in its task."""
+    origin_health_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9/_.-]*$")] = "/healthz"
+    origin_pull_ca_bundle_s3_uri: S3Uri | None = None
+    """CA bundle (Cloudflare's origin-pull CA) for the ALB trust store: with it the HTTPS
+    listener verifies the client certificate of authenticated origin pulls (mTLS `verify`);
+    without it the listener passes the certificate through to the origin (`passthrough`)."""
+    cloudflare_ipv4_cidrs: tuple[str, ...] = CLOUDFLARE_IPV4_CIDRS
+    """Cloudflare's edge ranges (https://www.cloudflare.com/ips-v4): the only origin ingress."""
+    cloudflare_ipv6_cidrs: tuple[str, ...] = CLOUDFLARE_IPV6_CIDRS
     zone: ZoneSettings = ZoneSettings()
     cache_rules: tuple[CacheRule, ...]
     signed_url_ttl_seconds: PositiveInt = 3600
+
+    @field_validator("cloudflare_ipv4_cidrs", "cloudflare_ipv6_cidrs")
+    @classmethod
+    def _cidrs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for cidr in value:
+            ipaddress.ip_network(cidr)  # ValueError names the bad range
+        return value
 
     @field_validator("cache_rules")
     @classmethod
