@@ -101,5 +101,6 @@ def serve(
     except TokenSecretMissingError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from None
+    port = port or settings.uploads.port
     print(f"uploads API for stack {settings.stack} on http://{host}:{port}", file=sys.stderr)
-    uvicorn.run(app, host=host, port=port or settings.uploads.port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_level="info")

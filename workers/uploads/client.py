@@ -79,11 +79,14 @@ class UploadResult:
     """Parts sent by this run."""
     parts_resumed: int
     """Parts already stored by an earlier, interrupted run."""
+    bytes_sent: int
+    """Bytes sent by this run (the file's size minus the resumed parts)."""
     seconds: float
 
     @property
     def bytes_per_second(self) -> float:
-        return self.size / self.seconds if self.seconds > 0 else float("inf")
+        """Throughput of this run: bytes sent over the whole call's duration."""
+        return self.bytes_sent / self.seconds if self.seconds > 0 else float("inf")
 
 
 def _rejected(response: httpx.Response) -> UploadRejectedError:
@@ -306,5 +309,6 @@ def upload_file(
         parts_total=total,
         parts_sent=len(missing),
         parts_resumed=len(stored),
+        bytes_sent=state.size - done_bytes,
         seconds=time.monotonic() - started,
     )

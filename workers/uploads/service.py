@@ -204,10 +204,11 @@ class UploadService:
             for p in self._listed_parts(upload_id, key)
         ]
 
-    def complete(
-        self, user_id: str, upload_id: str, key: str, parts: list[dict[str, Any]]
-    ) -> dict[str, Any]:
-        """Check every part is stored with the right size, complete, and count the usage."""
+    def complete(self, user_id: str, upload_id: str, key: str, parts: Any) -> dict[str, Any]:
+        """Check every part is stored with the right size, complete, and count the usage.
+
+        `parts` is the client's `[{PartNumber, ETag}]`, validated here.
+        """
         upload = self._owned(user_id, key)
         reservation = self._reservation(upload)
         given = _parse_parts(parts)
