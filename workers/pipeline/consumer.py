@@ -223,7 +223,12 @@ class QueueConsumer:
 
     def _quarantine(self, job: JobMessage, status: str, reason: str) -> None:
         target = quarantine_object(
-            self.settings, self.clients.s3, job.source, status=status, detail={"reason": reason}
+            self.settings,
+            self.clients.s3,
+            job.source,
+            status=status,
+            detail={"reason": reason},
+            remove_source=job.kind == "scan",  # later kinds read shared, deduplicated masters
         )
         event = {
             "event": f"upload-{status}",

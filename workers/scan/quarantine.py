@@ -39,8 +39,13 @@ def quarantine_object(
     *,
     status: str,
     detail: dict[str, str],
+    remove_source: bool = True,
 ) -> ObjectRef:
-    """Move `source` to the quarantine bucket (same key) tagged `status` and `detail`."""
+    """Move `source` to the quarantine bucket (same key) tagged `status` and `detail`.
+
+    With `remove_source=False` the source stays (a content-addressed master that other
+    references share); only a tagged copy is quarantined.
+    """
     target = ObjectRef(bucket=settings.bucket_name(BucketRole.QUARANTINE), key=source.key)
     tagging = scan_tags(status, now_iso(), **detail)
     copy_source = {"Bucket": source.bucket, "Key": source.key}
@@ -52,7 +57,8 @@ def quarantine_object(
         if not _missing(exc) or not _exists(s3, target):
             raise
     s3.put_object_tagging(Bucket=target.bucket, Key=target.key, Tagging=tagging)
-    delete_all_versions(s3, source.bucket, source.key)
+    if remove_source:
+        delete_all_versions(s3, source.bucket, source.key)
     return target
 
 

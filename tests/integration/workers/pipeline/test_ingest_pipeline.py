@@ -332,3 +332,29 @@ def test_worker_cli_runs_the_scan_queue_once(
     sha = hashlib.sha256(data).hexdigest()
     assert f"sha256/{sha[:2]}/{sha}" in p.keys("masters")
     assert p.tags("incoming", key)["status"] == "clean"
+
+
+def test_quarantine_from_a_later_kind_keeps_the_shared_master(pipeline: Pipeline) -> None:
+    from workers.errors import QuarantineError
+
+    def unsafe(job, ctx):  # type: ignore[no-untyped-def]
+        raise QuarantineError("decompression bomb")
+
+    key = "sha256/ab/" + "ab" * 32
+    pipeline.clients.s3.put_object(Bucket=pipeline.bucket("masters"), Key=key, Body=b"png?")
+    job = JobMessage(
+        job_id="img-2", kind="image", role="cover",
+        source=ObjectRef(bucket=pipeline.bucket("masters"), key=key),
+    )  # fmt: skip
+    pipeline.clients.sqs.send_message(
+        QueueUrl=pipeline.queues["image"], MessageBody=job.model_dump_json()
+    )
+    consumer = QueueConsumer(
+        pipeline.settings, pipeline.clients, "image", HandlerSpec(lambda: unsafe), wait_seconds=0
+    )
+    assert consumer.run(once=True) == {"quarantined": 1}
+    assert pipeline.keys("masters") == [key]
+    assert pipeline.tags("quarantine", key) | {"scanned-at": ""} == {
+        "status": "rejected", "reason": "decompression bomb", "scanned-at": "",
+    }  # fmt: skip
+    assert consumer.records.get("img-2")["status"] == "quarantined"  # type: ignore[index]
