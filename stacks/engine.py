@@ -107,14 +107,17 @@ class OfflineMocks(pulumi.runtime.Mocks):
         state.setdefault("arnSuffix", f"app/{name}/0123456789abcdef")
         return f"{args.name}-id", state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/preview"}
+            arn = f"arn:aws:iam::{ACCOUNT_ID}:user/preview"
+            return {"accountId": ACCOUNT_ID, "arn": arn}, None
         if args.token == "aws:index/getRegion:getRegion":
-            return {"name": self.region, "region": self.region}
+            return {"name": self.region, "region": self.region}, None
         if args.token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com"}
-        return {}
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com"}, None
+        return {}, None
 
 
 def config_strings(values: Mapping[str, Any]) -> dict[str, str]:
