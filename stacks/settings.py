@@ -100,7 +100,19 @@ class BucketSettings(Frozen):
         days = [t.days for t in value]
         if days != sorted(days) or len(set(days)) != len(days):
             raise ValueError("transition days must be strictly increasing")
+        for t in value:
+            if t.storage_class in ("STANDARD_IA", "ONEZONE_IA") and t.days < 30:
+                raise ValueError(
+                    f"S3 moves objects to {t.storage_class} after 30 days at the earliest"
+                )
         return value
+
+    @model_validator(mode="after")
+    def _expire_after_tiers(self) -> BucketSettings:
+        if self.expire_days is not None and self.transitions:
+            if self.expire_days <= self.transitions[-1].days:
+                raise ValueError("expire_days must exceed the last transition's days")
+        return self
 
 
 class StorageSettings(Frozen):
@@ -353,9 +365,29 @@ class BackupSettings(Frozen):
     @field_validator("hourly_schedule", "daily_schedule", "drill_schedule")
     @classmethod
     def _cron(cls, value: str) -> str:
-        if not re.fullmatch(r"(cron|rate)\(.+\)", value):
-            raise ValueError("expected an AWS schedule expression such as 'cron(0 3 ? * * *)'")
+        cron = r"cron\(\S+( \S+){5}\)"
+        rate = r"rate\(([2-9]|[1-9]\d+) (minutes|hours|days)\)|rate\(1 (minute|hour|day)\)"
+        if not re.fullmatch(f"{cron}|{rate}", value):
+            raise ValueError(
+                "expected an AWS schedule expression: 'cron(min hour day-of-month month "
+                "day-of-week year)' such as 'cron(0 3 ? * * *)', or 'rate(N unit)'"
+            )
         return value
+
+    @model_validator(mode="after")
+    def _retention_within_lock(self) -> BackupSettings:
+        low, high = self.vault_lock_min_retention_days, self.vault_lock_max_retention_days
+        if low > high:
+            raise ValueError(
+                "vault_lock_min_retention_days must be <= vault_lock_max_retention_days"
+            )
+        for name in ("continuous_retention_days", "hourly_retention_days", "daily_retention_days"):
+            days = getattr(self, name)
+            if not low <= days <= high:
+                raise ValueError(
+                    f"{name} ({days}) must lie within the vault lock's {low}..{high} days"
+                )
+        return self
 
 
 class QuotaSettings(Frozen):
@@ -497,6 +529,8 @@ class ImageSettings(Frozen):
     watermark_text: str = "media-infra"
     watermark_opacity: Annotated[float, Field(gt=0, le=1)] = 0.5
     transform_concurrency: PositiveInt = 2
+    parallel_encodes: PositiveInt = 2
+    """Variants encoded at once by the image worker (threads)."""
 
     @field_validator("sizes")
     @classmethod

@@ -2,8 +2,10 @@
 
 Every output is decoded with `pyvips.Image.thumbnail` (shrink-on-load, EXIF autorotation,
 ICC/CMYK/16-bit converted to 8-bit sRGB), encoded with all metadata stripped, and written
-under a deterministic name; `manifest.json` is written last. Animated GIF/WebP sources give
-their first frame (or are refused, per `ImageSettings.animated`).
+under a deterministic name; `manifest.json` is written last. Encodes run on
+`ImageSettings.parallel_encodes` threads (libvips releases the GIL; WebP encoding dominates).
+Animated GIF/WebP sources give their first frame (or are refused, per
+`ImageSettings.animated`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -22,6 +26,7 @@ from workers.images.formats import CONTENT_TYPES, EXTENSIONS, OutputFormat, enco
 from workers.images.manifest import MANIFEST_NAME, ImageManifest, ImageOutput, SourceInfo
 from workers.images.probe import ImageHeader, read_header
 
+FULL_FORMATS: tuple[OutputFormat, ...] = ("webp", "jpeg")
 UNBOUNDED = 10_000_000
 """A thumbnail box side that never constrains (libvips' maximum coordinate)."""
 
@@ -36,22 +41,24 @@ def optimize(src: Path, out_dir: Path, settings: ImageSettings) -> ImageManifest
     header = read_header(src, settings)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = safe_stem(src.stem)
-    outputs: list[ImageOutput] = []
+    widths = [width for width in settings.sizes if width < header.width]
+    planned = [f"{stem}-full.{EXTENSIONS[fmt]}" for fmt in FULL_FORMATS] + [
+        f"{stem}-{width}.{EXTENSIONS[fmt]}"
+        for width in widths
+        for fmt in settings.responsive_formats
+    ]
     try:
-        full = load_srgb(src, header.width, header.height)
-        for fmt in ("webp", "jpeg"):
-            name = f"{stem}-full.{EXTENSIONS[fmt]}"
-            outputs.append(_write(out_dir, name, "full", full, fmt, settings))
-        for width in settings.sizes:
-            if width >= header.width:
-                break
-            image = load_srgb(src, width, UNBOUNDED)
-            for fmt in settings.responsive_formats:
-                name = f"{stem}-{width}.{EXTENSIONS[fmt]}"
-                outputs.append(_write(out_dir, name, "responsive", image, fmt, settings))
+        full = load_srgb(src, header, header.width, header.height)
+        tasks = [
+            partial(_encode_all, out_dir, f"{stem}-full", "full", full, (fmt,), settings)
+            for fmt in FULL_FORMATS
+        ] + [partial(_responsive, src, header, out_dir, stem, width, settings) for width in widths]
+        with ThreadPoolExecutor(max_workers=settings.parallel_encodes) as pool:
+            outputs = [item for batch in pool.map(lambda task: task(), tasks) for item in batch]
     except BaseException:
-        for written in outputs:
-            (out_dir / written.name).unlink(missing_ok=True)
+        for name in planned:  # whatever this run wrote: the names are deterministic
+            (out_dir / name).unlink(missing_ok=True)
+            (out_dir / f".{name}.part").unlink(missing_ok=True)
         raise
 
     manifest = ImageManifest(
@@ -63,14 +70,20 @@ def optimize(src: Path, out_dir: Path, settings: ImageSettings) -> ImageManifest
     return manifest
 
 
-def load_srgb(src: Path | bytes, width: int, height: int, *, size: str = "down") -> pyvips.Image:
+def load_srgb(
+    src: Path | bytes, header: ImageHeader, width: int, height: int, *, size: str = "down"
+) -> pyvips.Image:
     """Decode the first frame fitted inside width x height as 8-bit sRGB, in memory.
 
-    Shrink-on-load, EXIF orientation applied, embedded ICC / CMYK imported and exported as
-    sRGB, 16-bit reduced to 8-bit; `size` is libvips' "down" (never upscale), "both" or
-    "force" (exactly width x height). Truncated or corrupt data raises CorruptImageError.
+    Shrink-on-load, EXIF orientation applied, an embedded ICC profile or CMYK imported and
+    exported as sRGB, 16-bit reduced to 8-bit; `size` is libvips' "down" (never upscale),
+    "both" or "force" (exactly width x height). Truncated or corrupt data raises
+    CorruptImageError.
     """
-    options = {"height": height, "size": size, "export_profile": "srgb", "fail_on": "error"}
+    options: dict[str, object] = {"height": height, "size": size, "fail_on": "error"}
+    if header.has_icc or header.interpretation == "cmyk":
+        # Only then: on an untagged image the ICC round trip costs ~8x the decode, for nothing.
+        options["export_profile"] = "srgb"
     try:
         if isinstance(src, Path):
             image = pyvips.Image.thumbnail(str(src), width, **options)
@@ -103,6 +116,32 @@ def quality_for(fmt: OutputFormat, settings: ImageSettings) -> int:
         "avif": settings.avif_quality,
         "png": 100,
     }[fmt]
+
+
+def _responsive(
+    src: Path,
+    header: ImageHeader,
+    out_dir: Path,
+    stem: str,
+    width: int,
+    settings: ImageSettings,
+) -> list[ImageOutput]:
+    image = load_srgb(src, header, width, UNBOUNDED)
+    formats = settings.responsive_formats
+    return _encode_all(out_dir, f"{stem}-{width}", "responsive", image, formats, settings)
+
+
+def _encode_all(
+    out_dir: Path,
+    base: str,
+    role: Literal["full", "responsive"],
+    image: pyvips.Image,
+    formats: tuple[OutputFormat, ...],
+    settings: ImageSettings,
+) -> list[ImageOutput]:
+    return [
+        _write(out_dir, f"{base}.{EXTENSIONS[fmt]}", role, image, fmt, settings) for fmt in formats
+    ]
 
 
 def _write(

@@ -43,7 +43,7 @@ def render(
     base_w, base_h = header.width, header.height
     region = None
     if options.crop is not None:
-        full = load_srgb(data, base_w, base_h)
+        full = load_srgb(data, header, base_w, base_h)
         region = _cut(full, options.crop)
         base_w, base_h = region.width, region.height
 
@@ -51,7 +51,7 @@ def render(
     if region is not None:
         image = region.thumbnail_image(scaled_w, height=scaled_h, size="force")
     else:
-        image = load_srgb(data, scaled_w, scaled_h, size="force")
+        image = load_srgb(data, header, scaled_w, scaled_h, size="force")
     if (out_w, out_h) != (image.width, image.height):
         image = _fill_crop(image, out_w, out_h, options.gravity)
     if options.watermark_opacity > 0:

@@ -6,12 +6,15 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+from unittest.mock import patch
 
 import pytest
 from imagegen import bomb_png, photo_array, write_jpeg, write_png
 
 from stacks.settings import ImageSettings
 from workers.errors import PermanentJobError
+from workers.images import optimize as optimize_module
 from workers.images.errors import (
     CorruptImageError,
     ImageError,
@@ -27,6 +30,7 @@ REFUSAL_SCRIPT = """
 import json, resource, sys
 from pathlib import Path
 from stacks.settings import ImageSettings
+from workers.images import optimize as optimize_module
 from workers.images.optimize import optimize
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 try:
@@ -125,3 +129,23 @@ def test_disallowed_format_is_refused(tmp_path: Path) -> None:
     src.write_text("1,2,3\n4,5,6\n")
     with pytest.raises(UnsupportedImageError):
         optimize(src, tmp_path / "out", ImageSettings())
+
+
+def test_failure_mid_set_leaves_no_partial_outputs(tmp_path: Path) -> None:
+    src = write_jpeg(tmp_path / "art.jpg", photo_array(700, 500))
+    real_encode = optimize_module.encode
+    calls: list[str] = []
+
+    def encode_then_fail(image: Any, fmt: Any, quality: int) -> bytes:
+        calls.append(fmt)
+        if len(calls) == 4:
+            raise CorruptImageError("injected encoder failure")
+        return real_encode(image, fmt, quality)
+
+    with (
+        patch.object(optimize_module, "encode", encode_then_fail),
+        pytest.raises(CorruptImageError, match="injected"),
+    ):
+        optimize(src, tmp_path / "out", ImageSettings())
+    assert len(calls) >= 4
+    assert list((tmp_path / "out").iterdir()) == []
