@@ -109,9 +109,9 @@ class BucketSettings(Frozen):
 
     @model_validator(mode="after")
     def _expire_after_tiers(self) -> BucketSettings:
-        if self.expire_days is not None and self.transitions:
-            if self.expire_days <= self.transitions[-1].days:
-                raise ValueError("expire_days must exceed the last transition's days")
+        last = self.transitions[-1].days if self.transitions else None
+        if self.expire_days is not None and last is not None and self.expire_days <= last:
+            raise ValueError("expire_days must exceed the last transition's days")
         return self
 
 
