@@ -1,9 +1,10 @@
 """Dedup accounting and garbage collection over the `content-refs` table.
 
-GC removes a stored object only when its count has been 0 for the grace period, in three
-conditional steps so a concurrent new reference never loses its object: mark the record
-`deleting` (only if still 0 and unchanged), delete the S3 object, delete the record. A
-reference added meanwhile sees `deleting`, fails its condition and retries later.
+GC removes an object (stored, or `pending`: a store that never finished) only when its
+count has been 0 for the grace period, in three conditional steps so a concurrent new
+reference never loses its object: mark the record `deleting` (only if still 0 and
+unchanged), delete the S3 object, delete the record. A reference added meanwhile sees
+`deleting`, fails its condition and retries later.
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ def collect_garbage(
     now = clock()
     for item in content_items(dynamodb, table):
         report.examined += 1
-        if int(item["refcount"]["N"]) != 0 or item["state"]["S"] == "pending":
+        if int(item["refcount"]["N"]) != 0:
             continue
         sha256 = item["pk"]["S"].removeprefix("content#")
         if "zero_since" not in item:
@@ -150,11 +151,14 @@ def _mark_deleting(dynamodb: Any, table: str, item: dict[str, Any]) -> bool:
             TableName=table,
             Key={PARTITION_KEY: item["pk"]},
             UpdateExpression="SET #state = :deleting",
-            ConditionExpression="refcount = :zero AND zero_since = :since AND #state = :stored",
+            ConditionExpression=(
+                "refcount = :zero AND zero_since = :since AND #state IN (:stored, :pending)"
+            ),
             ExpressionAttributeNames={"#state": "state"},
             ExpressionAttributeValues={
                 ":deleting": {"S": "deleting"},
                 ":stored": {"S": "stored"},
+                ":pending": {"S": "pending"},
                 ":zero": {"N": "0"},
                 ":since": item["zero_since"],
             },

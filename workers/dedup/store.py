@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
+from boto3.exceptions import S3UploadFailedError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from workers.dedup.hashing import ContentDigest
 from workers.dedup.tables import PARTITION_KEY, content_pk, ref_pk
@@ -93,8 +94,9 @@ class ContentStore:
         if item is None:
             raise TransientJobError(f"content record {digest.sha256} vanished; retry")
         stored_bucket = item["bucket"]["S"]
-        stored_new = False
-        if item["state"]["S"] != "stored":
+        if item["state"]["S"] == "stored":
+            stored_new = self._heal_if_missing(path, digest, stored_bucket)
+        else:
             stored_new = self._store_once(path, digest, stored_bucket)
         return DedupResult(digest.sha256, digest.size, stored_bucket, digest.key, stored_new, added)
 
@@ -243,10 +245,12 @@ class ContentStore:
     def _store_once(self, path: Path, digest: ContentDigest, bucket: str) -> bool:
         """Upload the object if we win (or take over) the claim, else wait until it is stored."""
         token = uuid.uuid4().hex
-        deadline = self.clock() + self.lease_seconds
+        # Wait at most half a lease: the lease is the queue's visibility timeout, and the
+        # message must not reappear to another worker while this one is still waiting.
+        deadline = self.clock() + self.lease_seconds / 2
         while True:
             if self._claim(digest.sha256, token):
-                self.s3.upload_file(str(path), bucket, digest.key)
+                self._upload(path, digest, bucket, token)
                 self._mark_stored(digest.sha256, token)
                 return True
             item = self._content(digest.sha256)
@@ -255,6 +259,41 @@ class ContentStore:
             if self.clock() >= deadline:
                 raise TransientJobError(f"content {digest.sha256} is still being stored; retry")
             time.sleep(self.wait_poll_seconds)
+
+    def _upload(self, path: Path, digest: ContentDigest, bucket: str, token: str) -> None:
+        """Upload the content; on failure give the claim back so a retry need not wait."""
+        try:
+            self.s3.upload_file(str(path), bucket, digest.key)
+        except (ClientError, BotoCoreError, S3UploadFailedError, OSError) as exc:
+            self._release(digest.sha256, token)
+            raise TransientJobError(f"storing {digest.key} in {bucket} failed: {exc}") from exc
+
+    def _heal_if_missing(self, path: Path, digest: ContentDigest, bucket: str) -> bool:
+        """Re-upload a `stored` content whose object is gone (same bytes, same key)."""
+        try:
+            self.s3.head_object(Bucket=bucket, Key=digest.key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in {"404", "NoSuchKey"}:
+                raise TransientJobError(f"head of {digest.key} failed: {exc}") from exc
+            try:
+                self.s3.upload_file(str(path), bucket, digest.key)
+            except (ClientError, BotoCoreError, S3UploadFailedError, OSError) as upload_exc:
+                raise TransientJobError(f"re-storing {digest.key} failed: {upload_exc}") from exc
+            return True
+        return False
+
+    def _release(self, sha256: str, token: str) -> None:
+        try:
+            self.dynamodb.update_item(
+                TableName=self.table,
+                Key={PARTITION_KEY: {"S": content_pk(sha256)}},
+                UpdateExpression="REMOVE claimed_by, claimed_at",
+                ConditionExpression="claimed_by = :token",
+                ExpressionAttributeValues={":token": {"S": token}},
+            )
+        except ClientError as exc:
+            if not _condition_failed(exc):
+                raise
 
     def _claim(self, sha256: str, token: str) -> bool:
         now = self.clock()
@@ -287,10 +326,11 @@ class ContentStore:
                 TableName=self.table,
                 Key={PARTITION_KEY: {"S": content_pk(sha256)}},
                 UpdateExpression="SET #state = :stored, stored_at = :now REMOVE claimed_by",
-                ConditionExpression="claimed_by = :token",
+                ConditionExpression="claimed_by = :token AND #state = :pending",
                 ExpressionAttributeNames={"#state": "state"},
                 ExpressionAttributeValues={
                     ":stored": {"S": "stored"},
+                    ":pending": {"S": "pending"},
                     ":now": {"N": repr(self.clock())},
                     ":token": {"S": token},
                 },

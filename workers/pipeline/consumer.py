@@ -30,6 +30,7 @@ from stacks.settings import JobKind, Settings
 from workers.errors import PermanentJobError, QuarantineError, TransientJobError
 from workers.jobs import JobContext, JobHandler, JobMessage
 from workers.pipeline.clients import AwsClients
+from workers.pipeline.ingest import release_reference
 from workers.pipeline.job_records import JobRecords
 from workers.pipeline.routing import queue_url
 from workers.pipeline.s3_events import NotAnS3Event, is_s3_event, scan_jobs_from_event
@@ -237,6 +238,8 @@ class QueueConsumer:
             "quarantine": target.model_dump(mode="json"),
             "job_id": job.job_id,
         }
+        if job.kind == "scan":  # a reference added before the scan job gave up is void
+            release_reference(self.settings, self.clients.s3, self.clients.dynamodb, job.source)
         publish_alert(self.settings, self.clients.sns, "warning", event)
         self.records.mark_failed(job.job_id, job.kind, "quarantined", f"{status}: {reason}")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from stacks.settings import JobKind
+from stacks.settings import JobKind, Settings
 from workers.dedup.hashing import ContentDigest
-from workers.dedup.store import ContentStore
+from workers.dedup.store import ContentStore, ReferenceNotFound
 from workers.jobs import JobContext, JobMessage, ObjectRef
 from workers.pipeline.routing import classify_role, content_bucket, enqueue, follow_up_jobs
 
@@ -18,13 +18,19 @@ def reference_id(source: ObjectRef) -> str:
     return f"{base}?versionId={source.version_id}" if source.version_id else base
 
 
-def content_store(ctx: JobContext) -> ContentStore:
+def content_store(settings: Settings, s3: Any, dynamodb: Any) -> ContentStore:
     """The dedup store of this stack; the claim lease is the scan queue's visibility timeout."""
-    settings = ctx.settings
     lease = settings.processing.queues[JobKind.SCAN].visibility_timeout_seconds
-    return ContentStore(
-        ctx.s3, ctx.dynamodb, settings.resource_name("content-refs"), lease_seconds=float(lease)
-    )
+    return ContentStore(s3, dynamodb, settings.resource_name("content-refs"), lease_seconds=lease)
+
+
+def release_reference(settings: Settings, s3: Any, dynamodb: Any, source: ObjectRef) -> bool:
+    """Drop the dedup reference of an upload that ended in quarantine; False if it had none."""
+    try:
+        content_store(settings, s3, dynamodb).remove(reference_id(source))
+    except ReferenceNotFound:
+        return False
+    return True
 
 
 def ingest_clean(
@@ -39,7 +45,7 @@ def ingest_clean(
     attributes = {"role": role}
     if job.user_id:
         attributes["user_id"] = job.user_id
-    result = content_store(ctx).add(
+    result = content_store(ctx.settings, ctx.s3, ctx.dynamodb).add(
         local_copy,
         digest,
         content_bucket(ctx.settings, role),

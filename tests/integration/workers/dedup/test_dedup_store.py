@@ -10,14 +10,17 @@ import threading
 import uuid
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from workers.dedup.gc import collect_garbage, dedup_stats
 from workers.dedup.hashing import ContentDigest, hash_file
 from workers.dedup.store import ContentStore, ReferenceNotFound
 from workers.dedup.tables import ensure_table
+from workers.errors import TransientJobError
 
 pytestmark = pytest.mark.integration
 
@@ -183,3 +186,42 @@ def test_cli_stats_and_gc(aws_env: str, local_settings, tmp_path: Path) -> None:
     gc = run_cli(aws_env, "gc", "--grace-hours", "0", "--dry-run")
     assert gc.returncode == 0, gc.stderr
     assert "would delete" in gc.stdout
+
+
+def test_a_stored_object_deleted_behind_our_back_is_stored_again(
+    env: Env, content: tuple[Path, ContentDigest]
+) -> None:
+    path, digest = content
+    env.store().add(path, digest, env.bucket, "in/a")
+    env.s3.delete_object(Bucket=env.bucket, Key=digest.key)
+    healed = env.store().add(path, digest, env.bucket, "in/b")
+    assert healed.stored_new and env.keys() == [digest.key]
+
+
+def test_a_failed_upload_gives_the_claim_back(
+    env: Env, content: tuple[Path, ContentDigest]
+) -> None:
+    path, digest = content
+    store = env.store(lease_seconds=3600)
+    broken = ClientError({"Error": {"Code": "SlowDown", "Message": "x"}}, "PutObject")
+    with (
+        patch.object(env.s3, "upload_file", side_effect=broken),
+        pytest.raises(TransientJobError, match="failed"),
+    ):
+        store.add(path, digest, env.bucket, "in/a")
+    assert env.keys() == []
+    retried = store.add(path, digest, env.bucket, "in/a")  # same upload, redelivered
+    assert (retried.stored_new, retried.reference_added) == (True, False)
+    assert env.keys() == [digest.key] and store.refcount(digest.sha256) == 1
+
+
+def test_gc_removes_a_store_that_never_finished(
+    env: Env, content: tuple[Path, ContentDigest]
+) -> None:
+    _, digest = content
+    store = env.store()
+    store._add_reference(digest, env.bucket, "in/a", {})  # killed before storing
+    store.remove("in/a")
+    report = collect_garbage(env.s3, env.ddb, env.table, grace_seconds=0)
+    assert report.deleted == [digest.sha256]
+    assert dedup_stats(env.ddb, env.table).contents == 0

@@ -358,3 +358,19 @@ def test_quarantine_from_a_later_kind_keeps_the_shared_master(pipeline: Pipeline
         "status": "rejected", "reason": "decompression bomb", "scanned-at": "",
     }  # fmt: skip
     assert consumer.records.get("img-2")["status"] == "quarantined"  # type: ignore[index]
+
+
+def test_a_scan_that_gives_up_after_dedup_releases_its_reference(pipeline: Pipeline) -> None:
+    from workers.errors import TransientJobError
+
+    data = wav_bytes(freq=990.0)
+    key = "user-10/f00d/never-stored.wav"
+    upload(pipeline, key, data)
+    failing = patch.object(ContentStore, "_upload", side_effect=TransientJobError("S3 down"))
+    with failing:
+        assert scan_consumer(pipeline).run(once=True) == {"retry": 1, "quarantined": 1}
+
+    sha = hashlib.sha256(data).hexdigest()
+    assert refcount(pipeline, sha) == 0
+    assert pipeline.keys("masters") == [] and pipeline.drain("audio") == []
+    assert pipeline.tags("quarantine", key)["status"] == "unscannable"
