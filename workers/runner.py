@@ -7,10 +7,12 @@ imports the audio or image stacks). The loop itself is `workers.pipeline.consume
 from __future__ import annotations
 
 import importlib
+import json
 import logging
+import os
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any
@@ -32,6 +34,9 @@ def lazy_handler(module: str, attribute: str = "handle") -> Callable[[], JobHand
 
     return load
 
+
+SETTINGS_ENV = "MEDIAINFRA_SETTINGS"
+"""Where a worker container receives its stack settings (JSON), see components/fargate.py."""
 
 REGISTRY: MappingProxyType[str, HandlerSpec] = MappingProxyType(
     {
@@ -66,13 +71,23 @@ def build_consumer(
     return QueueConsumer(settings, clients, kind, REGISTRY[JobKind(kind).value], **options)
 
 
+def resolve_settings(stack: str | None, environ: Mapping[str, str]) -> Settings:
+    """`--stack` wins; else the JSON settings the container gets in `$MEDIAINFRA_SETTINGS`."""
+    if stack is None and environ.get(SETTINGS_ENV):
+        return Settings.from_mapping(json.loads(environ[SETTINGS_ENV]), source=f"${SETTINGS_ENV}")
+    return load_stack(stack or "local")
+
+
 app = typer.Typer(add_completion=False, help="Run job workers (SQS consumer loops).")
 
 
 @app.command()
 def run(
     kind: Annotated[JobKind, typer.Option(help="Job kind (queue) to consume.")],
-    stack: Annotated[str, typer.Option(help="Stack settings to use.")] = "local",
+    stack: Annotated[
+        str | None,
+        typer.Option(help=f"Stack file to use (default: ${SETTINGS_ENV} JSON, else 'local')."),
+    ] = None,
     once: Annotated[bool, typer.Option(help="Stop when the queue is empty.")] = False,
     endpoint_url: Annotated[
         str | None, typer.Option(help="AWS endpoint (moto locally); default AWS_ENDPOINT_URL.")
@@ -88,7 +103,7 @@ def run(
 ) -> None:
     """Consume the queue of one job kind until SIGTERM/SIGINT (or empty, with --once)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = with_clamd(load_stack(stack), clamd)
+    settings = with_clamd(resolve_settings(stack, os.environ), clamd)
     consumer = build_consumer(
         settings,
         kind,

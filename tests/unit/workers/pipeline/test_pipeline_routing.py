@@ -155,3 +155,12 @@ def test_with_clamd_overrides_only_the_address(local_settings: Settings) -> None
     assert changed.scan.clamd_address == "/tmp/c.sock"
     assert changed.scan.max_file_bytes == local_settings.scan.max_file_bytes
     assert with_clamd(local_settings, None) is local_settings
+
+
+def test_settings_come_from_the_container_environment(local_settings: Settings) -> None:
+    from workers.runner import SETTINGS_ENV, resolve_settings
+
+    environ = {SETTINGS_ENV: local_settings.model_dump_json()}
+    assert resolve_settings(None, environ) == local_settings
+    assert resolve_settings("prod", environ).stack == "prod"
+    assert resolve_settings(None, {}).stack == "local"
