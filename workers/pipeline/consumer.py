@@ -89,6 +89,8 @@ class QueueConsumer:
             settings.scan.retry_backoff_seconds if backoff_seconds is None else backoff_seconds
         )
         self.scratch_root = scratch_root
+        if scratch_root is not None:
+            scratch_root.mkdir(parents=True, exist_ok=True)
         self.records = JobRecords(clients.dynamodb, settings.resource_name("jobs"))
         queue = settings.processing.queues[self.kind]
         self.max_receives = queue.max_receive_count
