@@ -25,6 +25,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import unknown_checking_proxy
 
 from policies.config import settings_config
 from policies.pack import (
@@ -35,7 +36,7 @@ from policies.pack import (
     merge,
     properties,
 )
-from stacks.engine import ResourceRecord, run_program
+from stacks.engine import OfflineMocks, ResourceRecord, run_program
 from stacks.settings import Settings, SettingsError, load_file, stack_file
 
 Program = Callable[[Settings], Any]
@@ -104,12 +105,25 @@ def load_target(target: str | Path | Settings) -> tuple[Settings, dict[str, Any]
     return settings, dict(document.get("config") or {})
 
 
+class CheckMocks(OfflineMocks):
+    """The engine's offline mocks; invoke results always carry a failure list (the SDK's
+    MockMonitor iterates it, so `(result, None)` would crash the run)."""
+
+    def call(self, args: Any) -> Any:
+        result = super().call(args)
+        if isinstance(result, tuple) and result[1] is None:
+            return result[0], []
+        return result
+
+
 def run_stack(
     target: str | Path | Settings, program: Program = build_program
 ) -> tuple[Settings, list[ResourceRecord]]:
     """Run the program for a stack under offline mocks; its settings and resource records."""
     settings, config = load_target(target)
-    records = run_program(lambda: program(settings), stack=settings.stack, config=config)
+    records = run_program(
+        lambda: program(settings), stack=settings.stack, config=config, mocks=CheckMocks()
+    )
     return settings, records
 
 
@@ -169,7 +183,9 @@ def policy_resources(records: Sequence[ResourceRecord]) -> list[PolicyResource]:
     """Every record as the `PolicyResource` a stack validation sees, links resolved."""
     by_urn = {r.urn: r for r in records}
     resources = {
-        r.urn: PolicyResource(r.type, r.inputs, r.urn, r.name, _options(r), None, None, [], {})
+        r.urn: PolicyResource(
+            r.type, unknown_checking_proxy(r.inputs), r.urn, r.name, _options(r), None, None, [], {}
+        )
         for r in records
     }
     for record in records:
@@ -186,7 +202,13 @@ def policy_resources(records: Sequence[ResourceRecord]) -> list[PolicyResource]:
 def resource_args(record: ResourceRecord, config: Mapping[str, Any]) -> ResourceValidationArgs:
     """The arguments of a resource validation for one record."""
     return ResourceValidationArgs(
-        record.type, record.inputs, record.urn, record.name, _options(record), None, dict(config)
+        record.type,
+        unknown_checking_proxy(record.inputs),
+        record.urn,
+        record.name,
+        _options(record),
+        None,
+        dict(config),
     )
 
 

@@ -56,7 +56,7 @@ def as_list(value: Any) -> list[Any]:
     """A value that may be a single item, a list, or missing, as a list."""
     if value is None:
         return []
-    if isinstance(value, list | tuple):
+    if isinstance(value, Sequence) and not isinstance(value, str):
         return list(value)
     return [value]
 

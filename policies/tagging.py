@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -18,12 +20,12 @@ REQUIRED_TAGS = ("service", "stack", "owner", "data-class")
 
 def _tags(value: object) -> dict[str, str]:
     """Tags as a mapping; some resources take a list of {key, value} instead."""
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {str(k): str(v) for k, v in value.items() if v not in (None, "")}
     return {
         str(t.get("key")): str(t.get("value"))
         for t in as_list(value)
-        if isinstance(t, dict) and t.get("value") not in (None, "")
+        if isinstance(t, Mapping) and t.get("value") not in (None, "")
     }
 
 

@@ -14,6 +14,7 @@ from pulumi_policy import (
     ResourceValidationArgs,
     StackValidationArgs,
 )
+from pulumi_policy.proxy import unknown_checking_proxy
 
 from policies import tokens
 from policies.pack import all_policies
@@ -42,7 +43,9 @@ def resource(
 ) -> PolicyResource:
     """A PolicyResource whose input `key` refers to `refs[key]` (dependency + property dep)."""
     urn = f"urn:pulumi:test::media-infra::{token}::{name}"
-    built = PolicyResource(token, dict(props or {}), urn, name, options(), None, None, [], {})
+    built = PolicyResource(
+        token, unknown_checking_proxy(dict(props or {})), urn, name, options(), None, None, [], {}
+    )
     for key, target in refs.items():
         built.dependencies.append(target)
         built.property_dependencies[key] = [target]
@@ -56,7 +59,7 @@ def run_resource(
     messages: list[str] = []
     args = ResourceValidationArgs(
         token,
-        dict(props),
+        unknown_checking_proxy(dict(props)),
         f"urn:pulumi:test::media-infra::{token}::r",
         "r",
         options(),

@@ -20,6 +20,7 @@ from policy_harness import (
     task_policy,
 )
 from pulumi_policy import PolicyResource, ResourceValidationPolicy, StackValidationPolicy
+from pulumi_policy.proxy import unknown_checking_proxy
 
 from policies import tokens
 from policies.pack import all_policies
@@ -361,7 +362,7 @@ def _drop(*names: str) -> Callable[[dict[str, PolicyResource]], None]:
 
 def _edit(name: str, **props: Any) -> Callable[[dict[str, PolicyResource]], None]:
     def mutate(stack: dict[str, PolicyResource]) -> None:
-        stack[name].props = {**stack[name].props, **props}
+        stack[name].props = unknown_checking_proxy({**stack[name].props, **props})
 
     return mutate
 

@@ -1,0 +1,67 @@
+"""Fixtures for the offline policy check: stack-file copies and faults injected into the
+program the way a pull request could break it (settings edits and code edits)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pulumi_aws as aws
+import pytest
+import yaml
+
+from stacks.settings import stack_file
+
+
+@pytest.fixture
+def edited_stack_file(tmp_path: Path) -> Callable[..., Path]:
+    """A copy of a stack file with some `media-infra:<section>` keys changed.
+
+    Call it as `edit(stack, section, **values)`; returns the copy's path."""
+
+    def edit(stack: str, section: str, **values: Any) -> Path:
+        document = yaml.safe_load(stack_file(stack).read_text())
+        key = f"media-infra:{section}"
+        document["config"][key] = {**document["config"].get(key, {}), **values}
+        path = tmp_path / f"Pulumi.{stack}.edited.yaml"
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+        return path
+
+    return edit
+
+
+@pytest.fixture
+def open_bucket_policy(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    """A code change that turns one bucket's public access block's policy flag off."""
+
+    def inject(role: str) -> None:
+        real = aws.s3.BucketPublicAccessBlock
+
+        class Opened(real):  # type: ignore[misc, valid-type]
+            def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
+                if f"-{role}-" in resource_name:
+                    kwargs.update(block_public_policy=False, restrict_public_buckets=False)
+                super().__init__(resource_name, *args, **kwargs)
+
+        monkeypatch.setattr(aws.s3, "BucketPublicAccessBlock", Opened)
+
+    return inject
+
+
+@pytest.fixture
+def queue_without_dlq(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    """A code change that creates one job queue without its redrive policy."""
+
+    def inject(kind: str) -> None:
+        real = aws.sqs.Queue
+
+        class Undead(real):  # type: ignore[misc, valid-type]
+            def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
+                if resource_name.endswith(f"-{kind}-queue"):
+                    kwargs.pop("redrive_policy", None)
+                super().__init__(resource_name, *args, **kwargs)
+
+        monkeypatch.setattr(aws.sqs, "Queue", Undead)
+
+    return inject

@@ -1,0 +1,109 @@
+"""The offline check end to end: the real program, the real pack, settings and code faults."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from pulumi_policy import EnforcementLevel
+from typer.testing import CliRunner
+
+from policies.cli import app
+from policies.offline import CheckReport, check_stack
+
+runner = CliRunner()
+
+
+def _blamed(report: CheckReport, policy: str) -> set[str]:
+    return {v.resource for v in report.violations if v.policy == policy}
+
+
+@pytest.fixture(scope="module")
+def prod_report() -> CheckReport:
+    return check_stack("prod")
+
+
+def test_prod_runs_every_policy_over_the_whole_stack(prod_report: CheckReport) -> None:
+    assert len(prod_report.policies) >= 20
+    types = {r.type for r in prod_report.records}
+    for component in (
+        "storage:MediaStorage",
+        "processing:MediaProcessing",
+        "backup:MediaBackup",
+        "audit:MediaAudit",
+    ):
+        assert f"media-infra:{component}" in types
+    assert prod_report.resources == len(prod_report.records) > 100
+
+
+def test_prod_has_no_storage_backup_iam_or_tag_violation(prod_report: CheckReport) -> None:
+    families = (
+        "s3-",
+        "backup-",
+        "iam-",
+        "aws-required-tags",
+        "kms-",
+        "dynamodb-",
+        "cloudtrail-",
+        "sqs-queue-has-dlq",
+        "sqs-queue-encrypted",
+    )
+    found = [v for v in prod_report.violations if v.policy.startswith(families)]
+    assert found == []
+
+
+def test_backup_retention_of_seven_days_fails_naming_policy_and_plan(
+    edited_stack_file: Callable[..., Path],
+) -> None:
+    path = edited_stack_file("prod", "backup", daily_retention_days=7)
+    report = check_stack(path)
+    found = [v for v in report.violations if v.policy == "backup-retention-minimum"]
+    assert {v.resource for v in found} == {"backup-plan"}
+    assert {v.level for v in found} == {EnforcementLevel.MANDATORY}
+    assert any("'daily' keeps recovery points 7 days" in v.message for v in found), found
+    assert not report.passed
+
+
+def test_public_bucket_policy_fails_naming_the_bucket(
+    open_bucket_policy: Callable[[str], None],
+) -> None:
+    open_bucket_policy("derivatives")
+    report = check_stack("prod")
+    assert _blamed(report, "s3-public-access-block-on-every-bucket") == {"storage-derivatives"}
+    public = [v for v in report.violations if v.policy == "s3-no-public-access"]
+    assert [v.resource for v in public] == ["storage-derivatives-public-access"]
+    assert "blockPublicPolicy" in public[0].message
+    assert all(v.level == EnforcementLevel.MANDATORY for v in public)
+
+
+def test_queue_without_dlq_fails_naming_the_queue(
+    queue_without_dlq: Callable[[str], None],
+) -> None:
+    queue_without_dlq("image")
+    report = check_stack("prod")
+    blamed = _blamed(report, "sqs-queue-has-dlq")
+    assert "processing-image-queue" in blamed
+    assert not blamed & {"processing-scan-queue", "processing-audio-queue"}
+    assert not report.passed
+
+
+def test_cli_check_exits_1_and_prints_the_table(
+    edited_stack_file: Callable[..., Path],
+) -> None:
+    path = edited_stack_file("prod", "backup", hourly_retention_days=7)
+    result = runner.invoke(app, ["check", "--stack", "prod", "--settings", str(path)])
+    assert result.exit_code == 1, result.output
+    assert "backup-retention-minimum" in result.output
+    assert "backup-plan" in result.output
+    assert "'hourly'" in result.output
+    assert "Checked " in result.output and " policies over " in result.output
+
+
+def test_cli_check_refuses_invalid_settings_with_the_key(
+    edited_stack_file: Callable[..., Path],
+) -> None:
+    path = edited_stack_file("prod", "backup", daily_retention_days=-1)
+    result = runner.invoke(app, ["check", "--settings", str(path)])
+    assert result.exit_code == 2
+    assert "backup.daily_retention_days" in result.output
