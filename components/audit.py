@@ -3,12 +3,13 @@
 Management events of every region and the object-level (data) events of every media bucket
 are delivered, KMS-encrypted and with log-file validation (signed digests), into the
 `logs` bucket under `cloudtrail/`. The logs bucket itself is not traced (the trail writes
-there). Its bucket policy, which lets CloudTrail write, comes from `MediaStorage`: build the
-trail after (depending on) storage.
+there). Its bucket policy, which lets CloudTrail write, comes from `MediaStorage`: pass it
+in `depends_on` so the trail is created after it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -33,6 +34,8 @@ class MediaAuditArgs:
     """Where the trail delivers its log files (its policy must let CloudTrail write)."""
     kms_key_arn: pulumi.Input[str]
     """Encrypts the trail's log files."""
+    depends_on: Sequence[pulumi.Resource] = ()
+    """What the trail must wait for: the logs bucket's policy (CloudTrail checks it)."""
 
 
 def traced_buckets(settings: Settings) -> list[str]:
@@ -77,6 +80,6 @@ class MediaAudit(pulumi.ComponentResource):
             enable_log_file_validation=True,
             enable_logging=True,
             event_selectors=data_event_selectors(settings),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
         )
         self.register_outputs({"trail": self.trail})

@@ -141,6 +141,8 @@ class MediaStorage(pulumi.ComponentResource):
     """The media buckets, their encryption key and the workers' tables."""
 
     buckets: dict[BucketRole, aws.s3.Bucket]
+    bucket_policies: dict[BucketRole, aws.s3.BucketPolicy]
+    """Writers into `logs` (CloudTrail) must wait for its policy."""
     kms_key: aws.kms.Key
     tables: dict[str, aws.dynamodb.Table]
 
@@ -182,16 +184,24 @@ class MediaStorage(pulumi.ComponentResource):
         }
         logs = self.buckets[BucketRole.LOGS]
         logs_policy = self._configure_bucket(name, settings, BucketRole.LOGS, logs, account_id)
+        self.bucket_policies = {BucketRole.LOGS: logs_policy}
         for role, bucket in self.buckets.items():
             if role is not BucketRole.LOGS:
-                self._configure_bucket(name, settings, role, bucket, account_id, logs_policy)
+                self.bucket_policies[role] = self._configure_bucket(
+                    name, settings, role, bucket, account_id, logs_policy
+                )
 
         self.tables = {
             table: self._table(name, settings, table, hash_key)
             for table, hash_key in TABLE_HASH_KEYS.items()
         }
         self.register_outputs(
-            {"buckets": self.buckets, "kms_key": self.kms_key, "tables": self.tables}
+            {
+                "buckets": self.buckets,
+                "bucket_policies": self.bucket_policies,
+                "kms_key": self.kms_key,
+                "tables": self.tables,
+            }
         )
 
     def _configure_bucket(

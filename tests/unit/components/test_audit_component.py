@@ -17,13 +17,21 @@ KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/storage"
 def trail(prod_settings: Settings) -> ResourceRecord:
     def program() -> None:
         logs = aws.s3.Bucket("logs", bucket=prod_settings.bucket_name(BucketRole.LOGS))
-        MediaAudit("audit", MediaAuditArgs(prod_settings, logs_bucket=logs, kms_key_arn=KEY_ARN))
+        policy = aws.s3.BucketPolicy("logs-policy", bucket=logs.id, policy="{}")
+        MediaAudit(
+            "audit",
+            MediaAuditArgs(
+                prod_settings, logs_bucket=logs, kms_key_arn=KEY_ARN, depends_on=[policy]
+            ),
+        )
 
     config = yaml.safe_load(stack_file("prod").read_text())["config"]
     records = run_program(program, stack="prod", config=config)
     (found,) = [r for r in records if r.type == "aws:cloudtrail/trail:Trail"]
     (component,) = [r for r in records if r.type == "media-infra:audit:MediaAudit"]
+    (policy,) = [r for r in records if r.name == "logs-policy"]
     assert found.parent == component.urn
+    assert policy.urn in found.dependencies, "the trail waits for the logs bucket policy"
     return found
 
 
