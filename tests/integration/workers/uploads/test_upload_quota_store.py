@@ -49,6 +49,46 @@ def test_commit_and_release_are_idempotent(upload_stack: UploadStack) -> None:
         store.release_used("amy", 1)
 
 
+def test_a_reservation_decided_on_a_stale_read_is_refused_by_the_condition(
+    upload_stack: UploadStack,
+) -> None:
+    """Two creates race: both read 0 % used, the second write must fail its condition.
+
+    (moto's DynamoDB does not serialise concurrent requests, so a race with threads there
+    can lose updates that DynamoDB would refuse; the interleaving is forced here instead.)
+    """
+    store, _ = _store(upload_stack, limit=1000)
+    stale = store._ensure_item("eli")
+    store.reserve("eli", _ref(), 600, 5)
+    real = store._ensure_item
+    reads = iter([stale])
+
+    def stale_then_real(user_id: str) -> dict:
+        return next(reads, None) or real(user_id)
+
+    with (
+        patch.object(store, "_ensure_item", side_effect=stale_then_real) as ensure,
+        pytest.raises(QuotaExceededError),
+    ):
+        store.reserve("eli", _ref(), 600, 5)
+    assert ensure.call_count == 2  # refused by the condition, then re-read and refused
+    usage = store.usage("eli")
+    assert (usage.reserved_bytes, usage.total_bytes) == (600, 600)
+
+
+def test_sequential_creates_fill_the_quota_exactly(upload_stack: UploadStack) -> None:
+    store, _ = _store(upload_stack, limit=1000)
+    outcomes = []
+    for _ in range(7):
+        try:
+            store.reserve("fay", _ref(), 200, 5)
+            outcomes.append("ok")
+        except QuotaExceededError:
+            outcomes.append("413")
+    assert outcomes == ["ok"] * 5 + ["413"] * 2
+    assert store.usage("fay").total_bytes == 1000
+
+
 def test_per_user_limit_overrides_the_default(upload_stack: UploadStack) -> None:
     store, _ = _store(upload_stack, limit=1000)
     store.set_limit("ben", 5000)
