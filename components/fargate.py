@@ -34,6 +34,9 @@ from pulumi_aws.appautoscaling import (
 from pulumi_aws.appautoscaling import (
     PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricMetricStatMetricDimensionArgs as DimensionArgs,  # noqa: E501
 )
+from pulumi_aws.appautoscaling import (
+    PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs as PredefinedMetricArgs,  # noqa: E501
+)
 
 from components.iam_policies import assume_role_policy, execution_role_policy
 from stacks.settings import JobKind, Settings, WorkerService
@@ -207,7 +210,7 @@ def scaling_target(
     parent: pulumi.Resource,
     prefix: str,
     *,
-    cluster: aws.ecs.Cluster,
+    cluster_name: pulumi.Input[str],
     service: aws.ecs.Service,
     config: WorkerService,
 ) -> aws.appautoscaling.Target:
@@ -216,7 +219,7 @@ def scaling_target(
         f"{prefix}-scaling-target",
         service_namespace="ecs",
         scalable_dimension="ecs:service:DesiredCount",
-        resource_id=pulumi.Output.concat("service/", cluster.name, "/", service.name),
+        resource_id=pulumi.Output.concat("service/", cluster_name, "/", service.name),
         min_capacity=config.min_tasks,
         max_capacity=config.max_tasks,
         opts=pulumi.ResourceOptions(parent=parent),
@@ -227,13 +230,15 @@ def backlog_autoscaling(
     parent: pulumi.Resource,
     prefix: str,
     *,
-    cluster: aws.ecs.Cluster,
+    cluster_name: pulumi.Input[str],
     service: aws.ecs.Service,
     queue: aws.sqs.Queue,
     config: WorkerService,
 ) -> aws.appautoscaling.Policy:
     """Target tracking: keep `backlog_per_task` visible messages per running task."""
-    target = scaling_target(parent, prefix, cluster=cluster, service=service, config=config)
+    target = scaling_target(
+        parent, prefix, cluster_name=cluster_name, service=service, config=config
+    )
     return aws.appautoscaling.Policy(
         f"{prefix}-backlog-scaling",
         policy_type="TargetTrackingScaling",
@@ -242,9 +247,44 @@ def backlog_autoscaling(
         resource_id=target.resource_id,
         target_tracking_scaling_policy_configuration=TargetTrackingArgs(
             target_value=float(config.backlog_per_task),
-            customized_metric_specification=backlog_metric(queue.name, cluster.name, service.name),
+            customized_metric_specification=backlog_metric(queue.name, cluster_name, service.name),
             scale_in_cooldown=120,
             scale_out_cooldown=30,
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def request_count_autoscaling(
+    parent: pulumi.Resource,
+    prefix: str,
+    *,
+    cluster_name: pulumi.Input[str],
+    service: aws.ecs.Service,
+    load_balancer: aws.lb.LoadBalancer,
+    target_group: aws.lb.TargetGroup,
+    config: WorkerService,
+) -> aws.appautoscaling.Policy:
+    """Target tracking: keep `backlog_per_task` ALB requests per target (per minute)."""
+    target = scaling_target(
+        parent, prefix, cluster_name=cluster_name, service=service, config=config
+    )
+    return aws.appautoscaling.Policy(
+        f"{prefix}-request-scaling",
+        policy_type="TargetTrackingScaling",
+        service_namespace=target.service_namespace,
+        scalable_dimension=target.scalable_dimension,
+        resource_id=target.resource_id,
+        target_tracking_scaling_policy_configuration=TargetTrackingArgs(
+            target_value=float(config.backlog_per_task),
+            predefined_metric_specification=PredefinedMetricArgs(
+                predefined_metric_type="ALBRequestCountPerTarget",
+                resource_label=pulumi.Output.concat(
+                    load_balancer.arn_suffix, "/", target_group.arn_suffix
+                ),
+            ),
+            scale_in_cooldown=300,
+            scale_out_cooldown=60,
         ),
         opts=pulumi.ResourceOptions(parent=parent),
     )

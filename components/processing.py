@@ -277,7 +277,7 @@ class MediaProcessing(pulumi.ComponentResource):
         backlog_autoscaling(
             self,
             f"{self._name}-{kind.value}",
-            cluster=self.cluster,
+            cluster_name=self.cluster.name,
             service=service,
             queue=self.queues[kind],
             config=settings.processing.services[kind],

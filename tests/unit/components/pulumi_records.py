@@ -14,6 +14,18 @@ from stacks.engine import OfflineMocks, ResourceRecord, run_program
 from stacks.settings import BucketRole, Settings, stack_file
 
 
+class ComponentMocks(OfflineMocks):
+    """`OfflineMocks` whose invoke results the installed SDK accepts.
+
+    pulumi 3.272's mock monitor iterates the failures of a `(result, failures)` tuple, so
+    `None` failures raise; a plain result mapping is accepted by every version.
+    """
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> Any:
+        result = super().call(args)
+        return result[0] if isinstance(result, tuple) else result
+
+
 def stack_config(stack: str) -> dict[str, Any]:
     """The `config:` block of a stack file."""
     return dict(yaml.safe_load(stack_file(stack).read_text())["config"])
@@ -27,7 +39,7 @@ def run(
         program,
         stack=settings.stack,
         config=stack_config(settings.stack),
-        mocks=mocks or OfflineMocks(settings.region),
+        mocks=mocks or ComponentMocks(settings.region),
     )
 
 

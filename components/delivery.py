@@ -1,0 +1,295 @@
+"""`MediaDelivery`: the origin (ALB + delivery service) and the Cloudflare edge in front of it.
+
+AWS side (when `settings.network` is set): an internet-facing ALB in the public subnets whose
+security group admits only Cloudflare's ranges (`delivery.cloudflare_ipv4/6_cidrs`) on the
+HTTPS port; an ACM certificate for `origin_hostname` (plus the media domain, which
+Cloudflare sends as SNI); an HTTPS listener (TLS 1.2+) with mutual TLS for authenticated
+origin pulls (`verify` against a trust store when `origin_pull_ca_bundle_s3_uri` is set,
+else `passthrough`); a target group and the delivery service (`mediainfra origin serve`,
+read-only on `derivatives`) in the private subnets, reachable only from the ALB, scaled on
+requests per target.
+
+Cloudflare side (when `delivery.cloudflare_zone_id` is set): one `ZoneSetting` per zone
+setting, tiered caching (+ smart topology), the cache-rules ruleset from
+`components.cache_rules`, zone-level authenticated origin pulls, the proxied DNS record of
+the media domain (and a DNS-only one for the origin hostname) to the ALB, ACM validation
+records, and an API token that may only purge this zone's cache.
+
+The local stack has neither: the component registers nothing but itself.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_cloudflare as cf
+
+from components.edge import build_edge, certificate_validation_records
+from components.fargate import CONTAINER_NAME, fargate_task, request_count_autoscaling
+from components.iam_policies import DELIVERY, WORKER_ACCESS, StackArns, task_role_policy
+from stacks.settings import BucketRole, Settings
+
+TYPE_TOKEN = "media-infra:delivery:MediaDelivery"
+ORIGIN_COMMAND = ("mediainfra", "origin", "serve")
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+
+@dataclass(frozen=True)
+class MediaDeliveryArgs:
+    """Inputs of `MediaDelivery`."""
+
+    settings: Settings
+    """The stack settings: domain, zone, cache rules, origin, network."""
+    cluster_arn: pulumi.Input[str]
+    """The ECS cluster the delivery service runs in (from `MediaProcessing`)."""
+    derivatives_bucket: aws.s3.Bucket
+    """The bucket the origin serves (read only)."""
+    kms_key_arn: pulumi.Input[str]
+    """The key the derivatives are encrypted with (decrypt only)."""
+
+
+def parse_s3_uri(uri: str) -> tuple[str, str]:
+    """`s3://bucket/key` -> (bucket, key)."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return bucket, key
+
+
+def cluster_name(cluster_arn: str) -> str:
+    """The cluster name at the end of an ECS cluster ARN."""
+    return cluster_arn.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+
+
+class MediaDelivery(pulumi.ComponentResource):
+    """The origin behind Cloudflare and the zone's edge configuration."""
+
+    load_balancer: aws.lb.LoadBalancer | None
+    target_group: aws.lb.TargetGroup | None
+    service: aws.ecs.Service | None
+    task_role: aws.iam.Role | None
+    cache_ruleset: cf.Ruleset | None
+    purge_token: cf.ApiToken | None
+
+    def __init__(
+        self, name: str, args: MediaDeliveryArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        self._name = name
+        self._args = args
+        self._child = pulumi.ResourceOptions(parent=self)
+        settings = args.settings
+        self._zone_id = settings.delivery.cloudflare_zone_id
+        self.load_balancer = self.target_group = self.service = self.task_role = None
+        self.cache_ruleset = self.purge_token = None
+        if settings.network is not None:
+            self._origin()
+        if self._zone_id:
+            edge = build_edge(self, name, settings, self.load_balancer)
+            self.cache_ruleset, self.purge_token = edge.cache_ruleset, edge.purge_token
+        self.register_outputs(
+            {
+                "load_balancer": self.load_balancer,
+                "target_group": self.target_group,
+                "service": self.service,
+                "task_role": self.task_role,
+                "cache_ruleset": self.cache_ruleset,
+                "purge_token": self.purge_token,
+            }
+        )
+
+    # ----------------------------------------------------------------------- origin
+
+    def _origin(self) -> None:
+        settings = self._args.settings
+        delivery, network = settings.delivery, settings.network
+        assert network is not None
+        alb_group = aws.ec2.SecurityGroup(
+            f"{self._name}-alb-sg",
+            description="media-infra origin ALB: HTTPS from Cloudflare only",
+            vpc_id=network.vpc_id,
+            ingress=[
+                aws.ec2.SecurityGroupIngressArgs(
+                    description="Cloudflare edge",
+                    protocol="tcp",
+                    from_port=delivery.origin_port,
+                    to_port=delivery.origin_port,
+                    cidr_blocks=list(delivery.cloudflare_ipv4_cidrs),
+                    ipv6_cidr_blocks=list(delivery.cloudflare_ipv6_cidrs),
+                )
+            ],
+            egress=[
+                aws.ec2.SecurityGroupEgressArgs(
+                    description="to the origin tasks",
+                    protocol="tcp",
+                    from_port=delivery.origin_container_port,
+                    to_port=delivery.origin_container_port,
+                    cidr_blocks=["0.0.0.0/0"],
+                )
+            ],
+            opts=self._child,
+        )
+        service_group = aws.ec2.SecurityGroup(
+            f"{self._name}-origin-sg",
+            description="media-infra origin tasks: from the ALB only, HTTPS out to S3",
+            vpc_id=network.vpc_id,
+            ingress=[
+                aws.ec2.SecurityGroupIngressArgs(
+                    description="from the origin ALB",
+                    protocol="tcp",
+                    from_port=delivery.origin_container_port,
+                    to_port=delivery.origin_container_port,
+                    security_groups=[alb_group.id],
+                )
+            ],
+            egress=[
+                aws.ec2.SecurityGroupEgressArgs(
+                    description="HTTPS to AWS APIs",
+                    protocol="tcp",
+                    from_port=443,
+                    to_port=443,
+                    cidr_blocks=["0.0.0.0/0"],
+                )
+            ],
+            opts=self._child,
+        )
+        self.load_balancer = aws.lb.LoadBalancer(
+            f"{self._name}-alb",
+            load_balancer_type="application",
+            internal=False,
+            subnets=list(network.public_subnet_ids),
+            security_groups=[alb_group.id],
+            drop_invalid_header_fields=True,
+            enable_deletion_protection=settings.environment == "prod",
+            opts=self._child,
+        )
+        self.target_group = aws.lb.TargetGroup(
+            f"{self._name}-tg",
+            port=delivery.origin_container_port,
+            protocol="HTTP",
+            target_type="ip",
+            vpc_id=network.vpc_id,
+            deregistration_delay=30,
+            health_check=aws.lb.TargetGroupHealthCheckArgs(
+                enabled=True, path=delivery.origin_health_path, matcher="200", interval=15
+            ),
+            opts=self._child,
+        )
+        listener = aws.lb.Listener(
+            f"{self._name}-https",
+            load_balancer_arn=self.load_balancer.arn,
+            port=delivery.origin_port,
+            protocol="HTTPS",
+            ssl_policy=TLS_POLICY,
+            certificate_arn=self._certificate_arn(),
+            mutual_authentication=self._mutual_tls(),
+            default_actions=[
+                aws.lb.ListenerDefaultActionArgs(
+                    type="forward", target_group_arn=self.target_group.arn
+                )
+            ],
+            opts=self._child,
+        )
+        self._origin_service(service_group, listener)
+
+    def _certificate_arn(self) -> pulumi.Output[str]:
+        delivery = self._args.settings.delivery
+        certificate = aws.acm.Certificate(
+            f"{self._name}-origin-cert",
+            domain_name=delivery.origin_hostname,
+            subject_alternative_names=[delivery.domain],
+            validation_method="DNS",
+            opts=self._child,
+        )
+        if not self._zone_id:
+            return certificate.arn
+        records = certificate_validation_records(
+            self,
+            self._name,
+            self._zone_id,
+            certificate,
+            (delivery.origin_hostname, delivery.domain),
+        )
+        validation = aws.acm.CertificateValidation(
+            f"{self._name}-cert-validation",
+            certificate_arn=certificate.arn,
+            validation_record_fqdns=[record.name for record in records],
+            opts=self._child,
+        )
+        return validation.certificate_arn
+
+    def _mutual_tls(self) -> aws.lb.ListenerMutualAuthenticationArgs:
+        uri = self._args.settings.delivery.origin_pull_ca_bundle_s3_uri
+        if uri is None:
+            return aws.lb.ListenerMutualAuthenticationArgs(mode="passthrough")
+        bucket, key = parse_s3_uri(uri)
+        trust_store = aws.lb.TrustStore(
+            f"{self._name}-origin-pull-ca",
+            ca_certificates_bundle_s3_bucket=bucket,
+            ca_certificates_bundle_s3_key=key,
+            opts=self._child,
+        )
+        return aws.lb.ListenerMutualAuthenticationArgs(
+            mode="verify", trust_store_arn=trust_store.arn
+        )
+
+    def _origin_service(self, group: aws.ec2.SecurityGroup, listener: aws.lb.Listener) -> None:
+        settings, args = self._args.settings, self._args
+        network = settings.network
+        assert network is not None and self.load_balancer and self.target_group
+        arns = pulumi.Output.all(args.kms_key_arn, args.derivatives_bucket.arn).apply(
+            lambda v: StackArns(kms_key=v[0], buckets={BucketRole.DERIVATIVES: v[1]})
+        )
+        config = settings.processing.delivery_service
+        task = fargate_task(
+            self,
+            f"{self._name}-origin",
+            settings,
+            role="origin",
+            command=ORIGIN_COMMAND,
+            service=config,
+            task_policy=arns.apply(
+                lambda a: json.dumps(task_role_policy(WORKER_ACCESS[DELIVERY], a))
+            ),
+            port=settings.delivery.origin_container_port,
+        )
+        self.task_role = task.task_role
+        self.service = aws.ecs.Service(
+            f"{self._name}-origin-service",
+            name=settings.resource_name("origin"),
+            cluster=args.cluster_arn,
+            task_definition=task.definition.arn,
+            desired_count=config.min_tasks,
+            launch_type="FARGATE",
+            network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
+                subnets=list(network.private_subnet_ids),
+                security_groups=[group.id],
+                assign_public_ip=False,
+            ),
+            load_balancers=[
+                aws.ecs.ServiceLoadBalancerArgs(
+                    container_name=CONTAINER_NAME,
+                    container_port=settings.delivery.origin_container_port,
+                    target_group_arn=self.target_group.arn,
+                )
+            ],
+            health_check_grace_period_seconds=30,
+            deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(
+                enable=True, rollback=True
+            ),
+            propagate_tags="SERVICE",
+            enable_ecs_managed_tags=True,
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[listener], ignore_changes=["desired_count"]
+            ),
+        )
+        request_count_autoscaling(
+            self,
+            f"{self._name}-origin",
+            cluster_name=pulumi.Output.from_input(args.cluster_arn).apply(cluster_name),
+            service=self.service,
+            load_balancer=self.load_balancer,
+            target_group=self.target_group,
+            config=config,
+        )

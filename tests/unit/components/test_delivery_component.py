@@ -1,0 +1,273 @@
+"""MediaDelivery under the offline engine: origin ALB and service, Cloudflare zone and rules."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+from pulumi_records import ComponentMocks, json_input, named, of_type, run
+
+from components.cache_rules import cloudflare_expression
+from components.delivery import MediaDelivery, MediaDeliveryArgs, cluster_name
+from stacks.engine import ResourceRecord
+from stacks.settings import Settings
+
+KMS_ARN = "arn:aws:kms:eu-west-1:123456789012:key/stand-in"
+CLUSTER_ARN = "arn:aws:ecs:eu-west-1:123456789012:cluster/musicco-media-workers-prod"
+PURGE_GROUP_ID = "e17beae8b8cb423a99b1730f21238bed"
+ALB_DNS = "delivery-alb-123.eu-west-1.elb.amazonaws.com"
+
+
+class ProviderLikeMocks(ComponentMocks):
+    """Offline mocks that also answer what a provider computes for delivery's resources."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        resource_id, state = super().new_resource(args)
+        if args.typ == "aws:acm/certificate:Certificate":
+            names = [args.inputs["domainName"], *args.inputs.get("subjectAlternativeNames", [])]
+            state["domainValidationOptions"] = [
+                {
+                    "domainName": name,
+                    "resourceRecordName": f"_acme.{name}.",
+                    "resourceRecordType": "CNAME",
+                    "resourceRecordValue": f"_v.{name}.acm-validations.aws.",
+                }
+                for name in names
+            ]
+        if args.typ == "aws:lb/loadBalancer:LoadBalancer":
+            state["dnsName"] = ALB_DNS
+        return resource_id, state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        if args.token.endswith("getApiTokenPermissionGroupsList"):
+            assert args.args.get("name") == "Cache Purge"
+            return {
+                "results": [
+                    {"id": PURGE_GROUP_ID, "name": "Cache Purge", "scopes": ["zone"]},
+                ]
+            }
+        return super().call(args)
+
+
+def build(settings: Settings, mocks: pulumi.runtime.Mocks | None = None) -> list[ResourceRecord]:
+    def program() -> None:
+        derivatives = aws.s3.Bucket(
+            "stand-in-derivatives", bucket=settings.bucket_name("derivatives")
+        )
+        MediaDelivery(
+            "delivery",
+            MediaDeliveryArgs(
+                settings=settings,
+                cluster_arn=CLUSTER_ARN,
+                derivatives_bucket=derivatives,
+                kms_key_arn=KMS_ARN,
+            ),
+        )
+
+    return run(settings, program, mocks or ProviderLikeMocks(settings.region))
+
+
+@pytest.fixture(scope="module")
+def prod(prod_settings: Settings) -> list[ResourceRecord]:
+    return build(prod_settings)
+
+
+def test_zone_settings(prod: list[ResourceRecord], prod_settings: Settings) -> None:
+    settings = {
+        r.inputs["settingId"]: r.inputs["value"]
+        for r in of_type(prod, "cloudflare:index/zoneSetting:ZoneSetting")
+    }
+    assert settings == {
+        "brotli": "on",
+        "http3": "on",
+        "0rtt": "on",
+        "early_hints": "on",
+        "min_tls_version": "1.2",
+        "always_use_https": "on",
+    }
+    zone = prod_settings.delivery.cloudflare_zone_id
+    zoned = [r for r in prod if r.type.startswith("cloudflare:") and "apiToken" not in r.type]
+    assert zoned and all(r.inputs["zoneId"] == zone for r in zoned)
+    assert named(prod, "delivery-tiered-cache").inputs["value"] == "on"
+    assert named(prod, "delivery-smart-tiered-cache").inputs["value"] == "on"
+
+
+def test_cache_ruleset_has_the_settings_ttls(
+    prod: list[ResourceRecord], prod_settings: Settings
+) -> None:
+    (ruleset,) = of_type(prod, "cloudflare:index/ruleset:Ruleset")
+    assert (ruleset.inputs["kind"], ruleset.inputs["phase"]) == (
+        "zone",
+        "http_request_cache_settings",
+    )
+    rules = ruleset.inputs["rules"]
+    table = prod_settings.delivery.cache_rules
+    assert len(rules) == len(table)
+    for rule, rendered in zip(table, rules, strict=True):
+        assert rendered["action"] == "set_cache_settings"
+        assert rendered["expression"] == cloudflare_expression(rule)
+        params = rendered["actionParameters"]
+        assert params["cache"] is True
+        assert params["edgeTtl"] == {"mode": "override_origin", "default": rule.edge_ttl_seconds}
+        if rule.browser_ttl_seconds:
+            assert params["browserTtl"] == {
+                "mode": "override_origin",
+                "default": rule.browser_ttl_seconds,
+            }
+        else:
+            assert params["browserTtl"] == {"mode": "bypass"}
+    by_ref = {r["ref"]: r for r in rules}
+    assert by_ref["cache-images"]["expression"] == (
+        'http.request.uri.path.extension in {"jpg" "jpeg" "png" "webp" "avif"}'
+    )
+    assert by_ref["cache-images"]["actionParameters"]["edgeTtl"]["default"] == 31536000
+    assert by_ref["cache-audio"]["actionParameters"]["edgeTtl"]["default"] == 2592000
+    assert by_ref["cache-api"]["expression"] == 'starts_with(http.request.uri.path, "/api/")'
+    assert by_ref["cache-api"]["actionParameters"]["edgeTtl"]["default"] == 300
+    assert by_ref["cache-hls-playlists"]["actionParameters"]["edgeTtl"]["default"] == 10
+
+
+def test_alb_admits_only_cloudflare(prod: list[ResourceRecord], prod_settings: Settings) -> None:
+    delivery = prod_settings.delivery
+    alb_group = named(prod, "delivery-alb-sg")
+    (ingress,) = alb_group.inputs["ingress"]
+    assert (ingress["protocol"], ingress["fromPort"], ingress["toPort"]) == ("tcp", 443, 443)
+    assert ingress["cidrBlocks"] == list(delivery.cloudflare_ipv4_cidrs)
+    assert ingress["ipv6CidrBlocks"] == list(delivery.cloudflare_ipv6_cidrs)
+    assert "0.0.0.0/0" not in ingress["cidrBlocks"]
+    origin_group = named(prod, "delivery-origin-sg")
+    (from_alb,) = origin_group.inputs["ingress"]
+    assert from_alb["securityGroups"] == [alb_group.id]
+    assert from_alb["fromPort"] == delivery.origin_container_port
+    alb = named(prod, "delivery-alb")
+    assert alb.inputs["securityGroups"] == [alb_group.id]
+    assert alb.inputs["subnets"] == list(prod_settings.network.public_subnet_ids)
+    assert alb.inputs["internal"] is False and alb.inputs["dropInvalidHeaderFields"] is True
+
+
+def test_https_listener_with_validated_certificate(
+    prod: list[ResourceRecord], prod_settings: Settings
+) -> None:
+    delivery = prod_settings.delivery
+    cert = named(prod, "delivery-origin-cert")
+    assert cert.inputs["domainName"] == delivery.origin_hostname
+    assert cert.inputs["subjectAlternativeNames"] == [delivery.domain]
+    assert cert.inputs["validationMethod"] == "DNS"
+    records = [named(prod, f"delivery-cert-validation-{i}") for i in (0, 1)]
+    assert [r.inputs["name"] for r in records] == [
+        f"_acme.{delivery.origin_hostname}.",
+        f"_acme.{delivery.domain}.",
+    ]
+    assert all(r.inputs["proxied"] is False and r.inputs["type"] == "CNAME" for r in records)
+    validation = named(prod, "delivery-cert-validation")
+    assert validation.inputs["validationRecordFqdns"] == [r.inputs["name"] for r in records]
+    listener = named(prod, "delivery-https")
+    assert listener.inputs["protocol"] == "HTTPS" and listener.inputs["port"] == 443
+    assert listener.inputs["sslPolicy"].startswith("ELBSecurityPolicy-TLS13")
+    assert listener.inputs["mutualAuthentication"] == {"mode": "passthrough"}
+    (action,) = listener.inputs["defaultActions"]
+    assert action["type"] == "forward"
+    assert action["targetGroupArn"] == named(prod, "delivery-tg").state["arn"]
+
+
+def test_mtls_verifies_with_a_trust_store(prod_settings: Settings) -> None:
+    delivery = prod_settings.delivery.model_copy(
+        update={"origin_pull_ca_bundle_s3_uri": "s3://musicco-trust/cloudflare/origin-pull-ca.pem"}
+    )
+    records = build(prod_settings.model_copy(update={"delivery": delivery}))
+    store = named(records, "delivery-origin-pull-ca")
+    assert store.inputs["caCertificatesBundleS3Bucket"] == "musicco-trust"
+    assert store.inputs["caCertificatesBundleS3Key"] == "cloudflare/origin-pull-ca.pem"
+    listener = named(records, "delivery-https")
+    assert listener.inputs["mutualAuthentication"] == {
+        "mode": "verify",
+        "trustStoreArn": store.state["arn"],
+    }
+
+
+def test_authenticated_origin_pulls_and_dns(
+    prod: list[ResourceRecord], prod_settings: Settings
+) -> None:
+    assert named(prod, "delivery-origin-pulls").inputs["enabled"] is True
+    media = named(prod, "delivery-dns-media")
+    assert media.inputs["name"] == prod_settings.delivery.domain
+    assert (media.inputs["type"], media.inputs["content"], media.inputs["proxied"]) == (
+        "CNAME",
+        ALB_DNS,
+        True,
+    )
+    origin = named(prod, "delivery-dns-origin")
+    assert origin.inputs["name"] == prod_settings.delivery.origin_hostname
+    assert origin.inputs["proxied"] is False
+
+
+def test_purge_token_is_scoped_to_the_zone(
+    prod: list[ResourceRecord], prod_settings: Settings
+) -> None:
+    (token,) = of_type(prod, "cloudflare:index/apiToken:ApiToken")
+    (policy,) = token.inputs["policies"]
+    assert policy["effect"] == "allow"
+    assert policy["permissionGroups"] == [{"id": PURGE_GROUP_ID}]
+    zone = prod_settings.delivery.cloudflare_zone_id
+    assert json.loads(policy["resources"]) == {f"com.cloudflare.api.account.zone.{zone}": "*"}
+
+
+def test_origin_service_reads_derivatives_only(
+    prod: list[ResourceRecord], prod_settings: Settings
+) -> None:
+    service = named(prod, "delivery-origin-service")
+    assert service.inputs["cluster"] == CLUSTER_ARN
+    (balancer,) = service.inputs["loadBalancers"]
+    assert balancer["targetGroupArn"] == named(prod, "delivery-tg").state["arn"]
+    assert balancer["containerPort"] == prod_settings.delivery.origin_container_port
+    assert named(prod, "delivery-https").urn in service.dependencies
+    assert service.inputs["networkConfiguration"]["subnets"] == list(
+        prod_settings.network.private_subnet_ids
+    )
+    (container,) = json_input(named(prod, "delivery-origin-task"), "containerDefinitions")
+    assert container["command"] == ["mediainfra", "origin", "serve"]
+    assert container["portMappings"] == [{"containerPort": 8080, "protocol": "tcp"}]
+    policy = json_input(named(prod, "delivery-origin-task-policy"), "policy")
+    derivatives = f"arn:aws:s3:::{prod_settings.bucket_name('derivatives')}"
+    resources = {r for s in policy["Statement"] for r in s["Resource"]}
+    assert resources == {derivatives, f"{derivatives}/*", KMS_ARN}
+    actions = {a for s in policy["Statement"] for a in s["Action"]}
+    assert not any(a.startswith(("s3:Put", "s3:Delete")) or "*" in a for a in actions)
+    target = named(prod, "delivery-origin-scaling-target")
+    config = prod_settings.processing.delivery_service
+    assert (target.inputs["minCapacity"], target.inputs["maxCapacity"]) == (
+        config.min_tasks,
+        config.max_tasks,
+    )
+    assert (
+        target.inputs["resourceId"]
+        == f"service/musicco-media-workers-prod/{prod_settings.resource_name('origin')}"
+    )
+    scaling = named(prod, "delivery-origin-request-scaling")
+    tracking = scaling.inputs["targetTrackingScalingPolicyConfiguration"]
+    assert tracking["targetValue"] == config.backlog_per_task
+    assert (
+        tracking["predefinedMetricSpecification"]["predefinedMetricType"]
+        == "ALBRequestCountPerTarget"
+    )
+
+
+def test_local_stack_has_no_origin_and_no_edge(local_settings: Settings) -> None:
+    records = build(local_settings)
+    assert [r.type for r in records if r.parent.endswith("::delivery")] == []
+    (component,) = of_type(records, "media-infra:delivery:MediaDelivery")
+    assert component.name == "delivery"
+
+
+def test_plain_offline_mocks_still_preview(prod_settings: Settings) -> None:
+    records = build(prod_settings, ComponentMocks(prod_settings.region))
+    (token,) = of_type(records, "cloudflare:index/apiToken:ApiToken")
+    assert token.inputs["policies"][0]["permissionGroups"] == [{"id": ""}]
+
+
+def test_cluster_name_from_arn() -> None:
+    assert cluster_name(CLUSTER_ARN) == "musicco-media-workers-prod"
+    assert cluster_name("arn:aws:ecs:eu-west-1:123456789012:musicco") == "musicco"
