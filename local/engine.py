@@ -9,6 +9,7 @@ provider's state. Types moto cannot create are answered like a preview would
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,8 +20,8 @@ import yaml
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from local.emulation import emulation_of
-from local.moto_handlers import HANDLERS, AwsApi
+from local.emulation import Emulation, emulation_of
+from local.moto_handlers import HANDLERS, NOTE_KEY, AwsApi
 from stacks.engine import OfflineMocks, ResourceRecord, run_program
 from stacks.settings import Settings, stack_file
 
@@ -69,6 +70,8 @@ class MotoMocks(OfflineMocks):
         self.endpoint = endpoint
         self.api = aws_api(endpoint, region)
         self.applied: list[AppliedResource] = []
+        self._lock = threading.Lock()
+        """The engine registers resources from several threads; moto calls go one at a time."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         emulation = emulation_of(args.typ, custom=args.custom)
@@ -80,14 +83,26 @@ class MotoMocks(OfflineMocks):
         else:
             inputs = {**_plain_inputs(args.inputs), "__name": args.name}
             try:
-                resource_id, state = handler(self.api, inputs)
+                with self._lock:
+                    resource_id, state = handler(self.api, inputs)
             except (ClientError, BotoCoreError, KeyError, ValueError) as exc:
                 raise LocalApplyError(f"{args.typ} {args.name!r}: {exc}") from exc
             state.pop("__name", None)
+            note = state.pop(NOTE_KEY, None)
+            if note:
+                emulation = Emulation(emulation.status, f"{emulation.detail}; {note}")
         self.applied.append(
             AppliedResource(args.typ, args.name, emulation.status, emulation.detail, resource_id)
         )
         return resource_id, state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> Any:
+        """Invokes answered like a preview; a plain dict (the mock monitor iterates failures)."""
+        answer = super().call(args)
+        if isinstance(answer, tuple):
+            result, failures = answer
+            return (result, failures) if failures else result
+        return answer
 
 
 def _plain_inputs(value: Any) -> Any:

@@ -183,11 +183,40 @@ def bucket_notification(api: AwsApi, inputs: Mapping[str, Any]) -> tuple[str, St
     return str(inputs["bucket"]), dict(inputs)
 
 
+NOTE_KEY = "__note"
+"""State key a handler sets to say how moto's copy differs from the program's resource."""
+
+
+def enforceable_policy(document: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The policy without conditional Deny statements, and the Sids dropped.
+
+    moto enforces bucket policies but ignores their conditions, so a conditional Deny (the
+    TLS-only `aws:SecureTransport = false` statement) would deny every request.
+    """
+    kept, dropped = [], []
+    for statement in document.get("Statement", []):
+        if statement.get("Effect") == "Deny" and statement.get("Condition"):
+            dropped.append(str(statement.get("Sid", "(no Sid)")))
+        else:
+            kept.append(statement)
+    return {**document, "Statement": kept}, dropped
+
+
 def bucket_policy(api: AwsApi, inputs: Mapping[str, Any]) -> tuple[str, State]:
     policy = inputs["policy"]
-    document = policy if isinstance(policy, str) else json.dumps(policy)
-    api.s3.put_bucket_policy(Bucket=inputs["bucket"], Policy=document)
-    return str(inputs["bucket"]), dict(inputs)
+    document = json.loads(policy) if isinstance(policy, str) else dict(policy)
+    enforced, dropped = enforceable_policy(document)
+    if enforced["Statement"]:
+        api.s3.put_bucket_policy(Bucket=inputs["bucket"], Policy=json.dumps(enforced))
+    else:
+        api.s3.delete_bucket_policy(Bucket=inputs["bucket"])
+    state = dict(inputs)
+    if dropped:
+        state[NOTE_KEY] = (
+            f"conditional Deny statements not put in moto ({', '.join(dropped)}): moto ignores "
+            "conditions and would deny every request"
+        )
+    return str(inputs["bucket"]), state
 
 
 def bucket_cors(api: AwsApi, inputs: Mapping[str, Any]) -> tuple[str, State]:
@@ -225,14 +254,37 @@ def grant_log_delivery(s3: Any, target_bucket: str) -> None:
 def bucket_logging(api: AwsApi, inputs: Mapping[str, Any]) -> tuple[str, State]:
     target = str(inputs["targetBucket"])
     grant_log_delivery(api.s3, target)
-    api.s3.put_bucket_logging(
-        Bucket=inputs["bucket"],
-        BucketLoggingStatus={
-            "LoggingEnabled": {
-                "TargetBucket": target,
-                "TargetPrefix": inputs.get("targetPrefix", ""),
-            }
-        },
+    # moto 5.2 fails (HTTP 500) checking a target policy with a `"Principal": "*"`
+    # statement: set logging with the policy lifted (the ACL grant authorises it), restore it.
+    try:
+        policy = api.s3.get_bucket_policy(Bucket=target)["Policy"]
+    except ClientError as exc:
+        if _code(exc) != "NoSuchBucketPolicy":
+            raise
+        policy = None
+    if policy:
+        api.s3.delete_bucket_policy(Bucket=target)
+    try:
+        api.s3.put_bucket_logging(
+            Bucket=inputs["bucket"],
+            BucketLoggingStatus={
+                "LoggingEnabled": {
+                    "TargetBucket": target,
+                    "TargetPrefix": inputs.get("targetPrefix", ""),
+                }
+            },
+        )
+    finally:
+        if policy:
+            api.s3.put_bucket_policy(Bucket=target, Policy=policy)
+    return str(inputs["bucket"]), dict(inputs)
+
+
+def bucket_ownership(api: AwsApi, inputs: Mapping[str, Any]) -> tuple[str, State]:
+    rule = inputs.get("rule") or {}
+    ownership = rule.get("objectOwnership", "BucketOwnerEnforced")
+    api.s3.put_bucket_ownership_controls(
+        Bucket=inputs["bucket"], OwnershipControls={"Rules": [{"ObjectOwnership": ownership}]}
     )
     return str(inputs["bucket"]), dict(inputs)
 
@@ -469,6 +521,7 @@ HANDLERS: Mapping[str, Handler] = {
     "aws:s3/bucketPolicy:BucketPolicy": bucket_policy,
     "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration": bucket_cors,
     "aws:s3/bucketLogging:BucketLogging": bucket_logging,
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": bucket_ownership,
     "aws:sqs/queue:Queue": queue,
     "aws:sqs/queuePolicy:QueuePolicy": queue_policy,
     "aws:sqs/redrivePolicy:RedrivePolicy": redrive_policy,

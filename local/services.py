@@ -143,7 +143,7 @@ class Supervisor:
         """Start `spec` in a new session and wait until healthy; raises ServiceStartError."""
         existing = self.state(spec.name)
         if existing and existing.alive:
-            if existing.healthy:
+            if existing.healthy and existing.address == spec.address:
                 return existing
             self.stop(spec.name)
         self.run_dir.mkdir(parents=True, exist_ok=True)

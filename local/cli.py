@@ -1,0 +1,104 @@
+"""`mediainfra local up | down | status | demo`: the embedded local stack."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from local.layout import DEFAULT_ROOT, LocalLayout
+from local.services import ServiceStartError, Supervisor
+from stacks.settings import SettingsError, load_stack
+
+app = typer.Typer(add_completion=False, help="The embedded local stack on 127.0.0.1.")
+
+StackOption = Annotated[str, typer.Option(help="Stack settings to run locally.")]
+RootOption = Annotated[Path, typer.Option(help="State folder (pid files, logs, configs).")]
+
+
+def _stack(stack: str, root: Path):  # type: ignore[no-untyped-def]
+    from local.stack import LocalStack
+
+    try:
+        settings = load_stack(stack)
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
+    return LocalStack(settings, root=root)
+
+
+@app.command()
+def up(stack: StackOption = "local", root: RootOption = DEFAULT_ROOT) -> None:
+    """Start every service and apply the stack's program to moto."""
+    local_stack = _stack(stack, root)
+    try:
+        local_stack.up()
+    except ServiceStartError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        typer.echo("stopping what was started (mediainfra local down)", err=True)
+        local_stack.down()
+        raise SystemExit(1) from None
+    print_status(root)
+
+
+@app.command()
+def down(root: RootOption = DEFAULT_ROOT) -> None:
+    """Stop everything `up` started (by pid file and process group), nothing else."""
+    stopped = Supervisor(root).stop_all()
+    typer.echo(f"stopped: {', '.join(stopped)}" if stopped else "nothing running")
+
+
+@app.command()
+def status(root: RootOption = DEFAULT_ROOT) -> None:
+    """Each service with its address and health; resource types stood in for / not emulated."""
+    print_status(root)
+
+
+def print_status(root: Path, console: Console | None = None) -> None:
+    from local.layout import StackState
+
+    console = console or Console()
+    state = StackState.load(LocalLayout(root))
+    services = Table(title="local stack services")
+    for column in ("service", "pid", "address", "health", "what"):
+        services.add_column(column)
+    for service in Supervisor(root).states():
+        health = "healthy" if service.healthy else ("unhealthy" if service.alive else "stopped")
+        services.add_row(
+            service.name, str(service.pid), service.address, health, service.description
+        )
+    for name, reason in (state.unavailable if state else {}).items():
+        services.add_row(name, "-", "-", "not available", reason)
+    console.print(services)
+    if state is None:
+        return
+    console.print(f"program applied by: {state.applied_by or '(not applied)'}")
+    resources = Table(title="resource types moto cannot create")
+    for column in ("status", "type", "how"):
+        resources.add_column(column)
+    for status_name in ("stood-in", "not-emulated"):
+        for type_token, detail in sorted(state.summary.get(status_name, {}).items()):
+            resources.add_row(status_name, type_token, detail)
+    console.print(resources)
+    emulated = state.summary.get("emulated", {})
+    if emulated:
+        console.print(f"created in moto: {', '.join(sorted(t.split(':')[-1] for t in emulated))}")
+
+
+@app.command()
+def demo(stack: StackOption = "local", root: RootOption = DEFAULT_ROOT) -> None:
+    """Bring the stack up, ingest generated sample media, wait for end states, print URLs."""
+    from local.demo import run_demo
+
+    local_stack = _stack(stack, root)
+    try:
+        local_stack.up()
+    except ServiceStartError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        local_stack.down()
+        raise SystemExit(1) from None
+    ok = run_demo(local_stack, Console())
+    raise SystemExit(0 if ok else 1)
