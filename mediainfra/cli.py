@@ -1,16 +1,17 @@
 """`mediainfra`: a thin dispatch table over the packages; no logic lives here.
 
-Each entry names the module and attribute of a Typer app (or Click command) that implements
-the verb. Modules are imported only when their verb runs, so `mediainfra audio ...` on a
-worker image never imports Pulumi.
+Each entry names the module and attribute of a Typer app (or a plain function for a single
+verb) that implements the verb. Only the module of the verb being run is imported, so
+`mediainfra audio ...` on a worker image never imports Pulumi.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import sys
+from collections.abc import Sequence
 
-import click
 import typer
 
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -24,27 +25,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "image": ("workers.images.cli", "app"),
     "dedup": ("workers.dedup.cli", "app"),
     "worker": ("workers.runner", "app"),
+    "origin": ("workers.origin.cli", "app"),
     "local": ("local.cli", "app"),
     "cache": ("local.cache_cli", "app"),
     "load": ("loadtests.cli", "app"),
     "drill": ("drills.cli", "app"),
 }
-"""Verb -> (module, attribute): a typer.Typer, a plain function, or a click command."""
-
-
-def _load(name: str) -> click.Command:
-    module_name, attribute = COMMANDS[name]
-    target = getattr(importlib.import_module(module_name), attribute)
-    if isinstance(target, click.Command):
-        return target
-    if isinstance(target, typer.Typer):
-        command = typer.main.get_command(target)
-    else:
-        wrapper = typer.Typer(add_completion=False)
-        wrapper.command(name=name)(target)
-        command = typer.main.get_command(wrapper)
-    command.name = name
-    return command
+"""Verb -> (module, attribute): a typer.Typer, or a plain function for a single verb."""
 
 
 def _installed(module_name: str) -> bool:
@@ -54,21 +41,35 @@ def _installed(module_name: str) -> bool:
         return False
 
 
-class LazyGroup(click.Group):
-    """A Click group whose subcommands are imported on first use."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(name for name, (module, _) in COMMANDS.items() if _installed(module))
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in COMMANDS:
-            return None
-        try:
-            return _load(cmd_name)
-        except ModuleNotFoundError as exc:
-            raise click.ClickException(f"'{cmd_name}' is not available here: {exc}") from None
+def _add(app: typer.Typer, name: str) -> None:
+    module_name, attribute = COMMANDS[name]
+    target = getattr(importlib.import_module(module_name), attribute)
+    if isinstance(target, typer.Typer):
+        app.add_typer(target, name=name)
+    else:
+        app.command(name=name)(target)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def _root() -> None:
+    """media-infra: provision, run and verify the music platform's media storage."""
+
+
+def build_app(argv: Sequence[str]) -> typer.Typer:
+    """The app for this invocation: just the verb being run, or every verb for help."""
+    app = typer.Typer(
+        help="media-infra: provision, run and verify the music platform's media storage.",
+        no_args_is_help=True,
+        add_completion=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(_root)  # always a group, even when one plain-function verb is registered
+    verb = next((arg for arg in argv if not arg.startswith("-")), None)
+    names = [verb] if verb in COMMANDS else [n for n in COMMANDS if _installed(COMMANDS[n][0])]
+    for name in names:
+        _add(app, name)
+    return app
+
+
 def main() -> None:
-    """media-infra: provision, run and verify the music platform's media storage and delivery."""
+    """Console-script entry point."""
+    build_app(sys.argv[1:])(prog_name="mediainfra")
