@@ -1,0 +1,168 @@
+"""The Pulumi program: the six components of a stack, built from its typed settings.
+
+`build(settings)` registers the standard-tags transformation, then storage -> processing ->
+delivery -> backup -> monitoring -> audit, and returns the outputs to export. It only
+registers resources (no I/O), so the CLI, the offline policy check and the local stack can
+run it under `stacks.engine.run_program` as often as they like.
+
+The program is the same for every stack; the settings switch parts off:
+- `settings.network is None` (the local stack): no ECS services, no load balancer — the
+  processing and delivery components build only what needs no network.
+- `settings.delivery.cloudflare_zone_id == ""`: no Cloudflare resources.
+- `settings.backup.copy_region is None`: no copy vault and no copy action.
+- `settings.storage.force_destroy`: buckets and vaults may be destroyed with their content,
+  tables without deletion protection (local and dev).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from typing import Any
+
+import pulumi
+
+from components.audit import MediaAudit, MediaAuditArgs
+from components.backup import MediaBackup, MediaBackupArgs
+from components.delivery import MediaDelivery, MediaDeliveryArgs
+from components.processing import MediaProcessing, MediaProcessingArgs
+from components.storage import MediaStorage, MediaStorageArgs
+from components.tagging import register_standard_tags
+from stacks.settings import NAMESPACE, BucketRole, Settings
+
+Outputs = dict[str, Any]
+
+
+def build(settings: Settings) -> Outputs:
+    """Register every resource of the stack; return the outputs to export, by name."""
+    register_standard_tags(settings)
+    outputs: Outputs = {}
+
+    storage = MediaStorage("storage", MediaStorageArgs(settings))
+    kms_key_arn = storage.kms_key.arn
+    outputs["kms_key_arn"] = kms_key_arn
+    outputs.update({f"bucket_{role.value}": b.bucket for role, b in storage.buckets.items()})
+    outputs.update({f"table_{name}": t.name for name, t in storage.tables.items()})
+
+    processing = _processing(settings, storage, outputs)
+    delivery = _delivery(settings, storage, processing, outputs)
+
+    backup = MediaBackup("backup", MediaBackupArgs(settings, kms_key_arn=kms_key_arn))
+    outputs["backup_vault_name"] = backup.vault.name
+    outputs["backup_plan_id"] = backup.plan.id
+
+    _monitoring(settings, storage, processing, delivery, backup, outputs)
+
+    audit = MediaAudit(
+        "audit",
+        MediaAuditArgs(
+            settings,
+            logs_bucket=storage.buckets[BucketRole.LOGS],
+            kms_key_arn=kms_key_arn,
+            depends_on=[storage.bucket_policies[BucketRole.LOGS]],
+        ),
+    )
+    outputs["trail_arn"] = audit.trail.arn
+    return outputs
+
+
+def _available(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def _processing(settings: Settings, storage: MediaStorage, outputs: Outputs) -> MediaProcessing:
+    processing = MediaProcessing(
+        "processing",
+        MediaProcessingArgs(
+            settings,
+            buckets=storage.buckets,
+            kms_key_arn=storage.kms_key.arn,
+            tables=storage.tables,
+        ),
+    )
+    outputs.update({f"queue_url_{k.value}": q.url for k, q in processing.queues.items()})
+    outputs.update({f"dlq_url_{k.value}": q.url for k, q in processing.dlqs.items()})
+    outputs["cluster_arn"] = processing.cluster.arn
+    return processing
+
+
+def _delivery(
+    settings: Settings, storage: MediaStorage, processing: MediaProcessing, outputs: Outputs
+) -> MediaDelivery:
+    delivery = MediaDelivery(
+        "delivery",
+        MediaDeliveryArgs(
+            settings,
+            cluster_arn=processing.cluster.arn,
+            derivatives_bucket=storage.buckets[BucketRole.DERIVATIVES],
+            kms_key_arn=storage.kms_key.arn,
+        ),
+    )
+    if delivery.load_balancer is not None:
+        outputs["origin_dns_name"] = delivery.load_balancer.dns_name
+    if delivery.cache_ruleset is not None:
+        outputs["cache_ruleset_id"] = delivery.cache_ruleset.id
+    return delivery
+
+
+def _monitoring(
+    settings: Settings,
+    storage: MediaStorage,
+    processing: MediaProcessing,
+    delivery: MediaDelivery,
+    backup: MediaBackup,
+    outputs: Outputs,
+) -> None:
+    if not _available("components.monitoring"):
+        return
+    from components.monitoring import MediaMonitoring, MediaMonitoringArgs
+
+    load_balancer, target_group = delivery.load_balancer, delivery.target_group
+    monitoring = MediaMonitoring(
+        "monitoring",
+        MediaMonitoringArgs(
+            settings,
+            queues=processing.queues,
+            dlqs=processing.dlqs,
+            buckets=storage.buckets,
+            load_balancer_arn_suffix=load_balancer.arn_suffix if load_balancer else None,
+            target_group_arn_suffix=target_group.arn_suffix if target_group else None,
+            backup_vault_name=backup.vault.name,
+            kms_key_arn=storage.kms_key.arn,
+        ),
+    )
+    outputs.update({f"topic_arn_{s}": t.arn for s, t in monitoring.topics.items()})
+    outputs["dashboard_name"] = monitoring.dashboard.dashboard_name
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def settings_from_config(config: pulumi.Config | None = None) -> Settings:
+    """The stack's settings from `pulumi.Config("media-infra")` (secrets arrive decrypted).
+
+    Each top-level field of `Settings` is read by its name (or its camelCase twin, as
+    `pulumi config set` users tend to write keys); objects arrive as JSON and are parsed.
+    """
+    config = config or pulumi.Config(NAMESPACE)
+    values: dict[str, Any] = {}
+    for field in Settings.model_fields:
+        raw = config.get(field)
+        if raw is None:
+            raw = config.get(_camel(field))
+        if raw is not None:
+            values[field] = _parsed(raw)
+    return Settings.from_mapping(
+        values, source=f"stacks/Pulumi.{pulumi.get_stack()}.yaml (pulumi config {NAMESPACE}:*)"
+    )
+
+
+def _parsed(raw: str) -> Any:
+    """A config value: objects and lists from their JSON, everything else as the string."""
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return raw
+    return value if isinstance(value, dict | list) else raw
