@@ -14,11 +14,15 @@ are JSON `{"error": code, "message": text}` with the status of the typed error.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -27,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from stacks.settings import Settings, load_file, load_stack
+from stacks.settings import BucketRole, Settings, load_file, load_stack
 from workers.uploads import errors
 from workers.uploads.metrics import UploadMetrics
 from workers.uploads.notify import QuotaNotifier, find_topic_arn
@@ -36,6 +40,7 @@ from workers.uploads.service import UploadService
 from workers.uploads.tokens import TokenError, verify_token
 
 Handler = Callable[[Request], Awaitable[Response]]
+log = logging.getLogger(__name__)
 
 
 class TokenSecretMissingError(RuntimeError):
@@ -93,8 +98,15 @@ def create_app(
     presign_s3: Any = None,
     alerts_topic_arn: str | None = None,
     metrics: UploadMetrics | None = None,
+    reap_every_s: float | None = 3600.0,
+    abandon_after_s: float | None = None,
 ) -> Starlette:
-    """The uploads API over injected boto3 clients (S3, DynamoDB, SNS)."""
+    """The uploads API over injected boto3 clients (S3, DynamoDB, SNS).
+
+    While the app runs (ASGI lifespan), every `reap_every_s` seconds it aborts uploads
+    reserved more than `abandon_after_s` ago (default: the `incoming` bucket's
+    `abort_multipart_days`) and gives their quota back; `reap_every_s=None` turns that off.
+    """
     if not token_secret:
         raise TokenSecretMissingError("the token secret must not be empty")
     metrics = metrics if metrics is not None else UploadMetrics()
@@ -199,6 +211,30 @@ def create_app(
         body, content_type = metrics.exposition()
         return Response(body, media_type=content_type)
 
+    incoming = settings.storage.buckets[BucketRole.INCOMING]
+    max_age_s = (
+        abandon_after_s if abandon_after_s is not None else incoming.abort_multipart_days * 86400
+    )
+
+    async def reap_periodically() -> None:
+        assert reap_every_s is not None
+        while True:
+            await asyncio.sleep(reap_every_s)
+            try:
+                await run_in_threadpool(service.reap_abandoned, max_age_s)
+            except (BotoCoreError, ClientError):
+                log.exception("reaping abandoned uploads failed; trying again later")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        task = asyncio.create_task(reap_periodically()) if reap_every_s else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
@@ -223,6 +259,7 @@ def create_app(
         routes=routes,
         middleware=middleware,
         exception_handlers={errors.UploadApiError: _handle_api_error},
+        lifespan=lifespan,
     )
     app.state.metrics = metrics
     app.state.service = service

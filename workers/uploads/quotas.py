@@ -4,14 +4,17 @@ One item per user in the quotas table (hash key `user_id`, a string):
 `used_bytes` (completed uploads), `reserved_bytes` (uploads in progress), `total_bytes`
 (their sum, kept in the same writes so one conditional expression can check it),
 `limit_bytes` (optional per-user override of the stack default), `reservations` (a map
-upload ref -> {size, part_size}), `notified` (string set of thresholds already announced)
-and `exceeded_notified`. Every change is a conditional write, so concurrent uploads of one
-user can never reserve more than the quota, and releasing or committing twice is a no-op.
+upload ref -> {size, part_size, created_at}), `notified` (string set of thresholds already
+announced) and `exceeded_notified`. Every change is a conditional write, so concurrent
+uploads of one user can never reserve more than the quota, and releasing or committing twice
+is a no-op.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +72,18 @@ class Reservation:
     upload_ref: str
     size: int
     part_size: int
+    created_at: int = 0
+    """Unix time of the reservation (0 for entries written without it)."""
+
+
+def _reservation(upload_ref: str, entry: dict[str, Any]) -> Reservation:
+    values = entry["M"]
+    return Reservation(
+        upload_ref,
+        int(values["size"]["N"]),
+        int(values["part_size"]["N"]),
+        int(values.get("created_at", {}).get("N", "0")),
+    )
 
 
 def _conditional_failed(exc: ClientError) -> bool:
@@ -119,10 +134,21 @@ class QuotaStore:
         """The reservation of an upload in progress, or None (unknown, completed or aborted)."""
         item = self._item(user_id) or {}
         entry = item.get("reservations", {}).get("M", {}).get(upload_ref)
-        if entry is None:
-            return None
-        values = entry["M"]
-        return Reservation(upload_ref, int(values["size"]["N"]), int(values["part_size"]["N"]))
+        return None if entry is None else _reservation(upload_ref, entry)
+
+    def reservations_older_than(self, cutoff: float) -> Iterator[tuple[str, Reservation]]:
+        """(user id, reservation) of every upload in progress reserved before `cutoff`."""
+        pages = self._db.get_paginator("scan").paginate(
+            TableName=self._table,
+            ProjectionExpression="user_id, reservations",
+            ConsistentRead=True,
+        )
+        for page in pages:
+            for item in page.get("Items", []):
+                for ref, entry in item.get("reservations", {}).get("M", {}).items():
+                    reservation = _reservation(ref, entry)
+                    if reservation.created_at < cutoff:
+                        yield item["user_id"]["S"], reservation
 
     # ------------------------------------------------------------------ writes
 
@@ -177,7 +203,13 @@ class QuotaStore:
             values: dict[str, Any] = {
                 ":n": {"N": str(size)},
                 ":room": {"N": str(before.limit_bytes - size)},
-                ":entry": {"M": {"size": {"N": str(size)}, "part_size": {"N": str(part_size)}}},
+                ":entry": {
+                    "M": {
+                        "size": {"N": str(size)},
+                        "part_size": {"N": str(part_size)},
+                        "created_at": {"N": str(int(time.time()))},
+                    }
+                },
             }
             if has_limit:
                 values[":limit"] = item["limit_bytes"]

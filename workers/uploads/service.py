@@ -9,6 +9,7 @@ checked against the stored parts before completing.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -76,7 +77,7 @@ class UploadService:
                 "the S3 client that presigns part URLs must use SigV4: "
                 "boto3.client('s3', config=Config(signature_version='s3v4'))"
             )
-        self._quotas = quotas
+        self.quotas = quotas
         self._metrics = metrics
         self.bucket = settings.bucket_name("incoming")
 
@@ -92,7 +93,7 @@ class UploadService:
         return parsed
 
     def _reservation(self, upload: UploadKey) -> Reservation:
-        reservation = self._quotas.reservation(upload.user_id, upload.upload_ref)
+        reservation = self.quotas.reservation(upload.user_id, upload.upload_ref)
         if reservation is None:
             raise errors.UploadNotFoundError(
                 f"no upload in progress for {upload.key!r} (completed, aborted or unknown)"
@@ -140,7 +141,7 @@ class UploadService:
             size, min_part_bytes=uploads.min_part_bytes, max_parts=uploads.max_part_count
         )
         try:
-            self._quotas.reserve(user_id, upload.upload_ref, size, psize)
+            self.quotas.reserve(user_id, upload.upload_ref, size, psize)
         except QuotaExceededError as exc:
             self._metrics.quota_rejections.inc()
             raise errors.QuotaExceededRequestError(str(exc)) from exc
@@ -159,7 +160,7 @@ class UploadService:
                 },
             )
         except (ClientError, BotoCoreError) as exc:
-            self._quotas.release(user_id, upload.upload_ref)
+            self.quotas.release(user_id, upload.upload_ref)
             self._metrics.failed.labels(reason="create").inc()
             raise errors.UpstreamError(f"could not start the upload: {exc}") from exc
         self._metrics.started.inc()
@@ -248,7 +249,7 @@ class UploadService:
             if _error_code(exc) == "NoSuchUpload":
                 raise errors.UploadNotFoundError(f"no such upload {upload_id!r}") from exc
             raise errors.UpstreamError(f"completing the upload failed: {exc}") from exc
-        self._quotas.commit(user_id, upload.upload_ref)
+        self.quotas.commit(user_id, upload.upload_ref)
         self._metrics.completed.inc()
         self._metrics.bytes.inc(reservation.size)
         return {
@@ -268,10 +269,35 @@ class UploadService:
             if _error_code(exc) != "NoSuchUpload":
                 raise errors.UpstreamError(f"aborting the upload failed: {exc}") from exc
             found = False
-        released = self._quotas.release(user_id, upload.upload_ref)
+        released = self.quotas.release(user_id, upload.upload_ref)
         if not found and released is None:
             raise errors.UploadNotFoundError(f"no such upload {upload_id!r}")
         self._metrics.failed.labels(reason="aborted").inc()
+
+    def reap_abandoned(self, max_age_s: float, *, now: float | None = None) -> int:
+        """Abort uploads reserved more than `max_age_s` ago and release their quota.
+
+        The `incoming` bucket's lifecycle aborts stale multipart uploads on its own, but only
+        this gives the reserved bytes back. Returns the number of reservations released.
+        """
+        cutoff = (time.time() if now is None else now) - max_age_s
+        released = 0
+        for user_id, reservation in list(self.quotas.reservations_older_than(cutoff)):
+            prefix = f"{user_id}/{reservation.upload_ref}/"
+            listed = self._s3.list_multipart_uploads(Bucket=self.bucket, Prefix=prefix)
+            for upload in listed.get("Uploads", []):
+                try:
+                    self._s3.abort_multipart_upload(
+                        Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                    )
+                except ClientError as exc:
+                    if _error_code(exc) != "NoSuchUpload":
+                        raise
+            if self.quotas.release(user_id, reservation.upload_ref) is not None:
+                released += 1
+                self._metrics.failed.labels(reason="abandoned").inc()
+                log.info("released abandoned upload %s (%d bytes)", prefix, reservation.size)
+        return released
 
 
 def _parse_parts(parts: Any) -> dict[int, str]:

@@ -49,7 +49,7 @@ def test_file_over_100_mb(upload_stack: UploadStack, tmp_path: Path) -> None:
     assert result.size == size
     assert result.parts_total == -(-size // (5 * MIB)) == 23
     assert object_sha256(upload_stack.s3, upload_stack.bucket, result.key) == digest
-    usage = upload_stack.app.state.service._quotas.usage("vic")
+    usage = upload_stack.app.state.service.quotas.usage("vic")
     assert (usage.used_bytes, usage.reserved_bytes) == (size, 0)
 
 
@@ -150,7 +150,7 @@ def test_a_changed_file_starts_over_and_aborts_the_old_upload(
     assert result.upload_id != created["uploadId"] and result.parts_resumed == 0
     assert upload_stack.multipart_uploads() == []
     assert object_sha256(upload_stack.s3, upload_stack.bucket, result.key) == digest
-    usage = upload_stack.app.state.service._quotas.usage("yan")
+    usage = upload_stack.app.state.service.quotas.usage("yan")
     assert (usage.used_bytes, usage.reserved_bytes) == (6 * MIB, 0)
 
 

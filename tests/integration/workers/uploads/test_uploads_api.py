@@ -75,7 +75,7 @@ def test_full_uppy_flow_stores_the_exact_bytes(upload_stack: UploadStack) -> Non
     assert hashlib.sha256(stored["Body"].read()).digest() == hashlib.sha256(data).digest()
     assert stored["ContentType"] == "audio/wav"
     assert stored["Metadata"]["user-id"] == "alice"
-    usage = upload_stack.app.state.service._quotas.usage("alice")
+    usage = upload_stack.app.state.service.quotas.usage("alice")
     assert (usage.used_bytes, usage.reserved_bytes) == (len(data), 0)
     metrics = httpx.get(f"{upload_stack.url}/metrics").text
     assert metric_value(metrics, "mediainfra_uploads_completed_total") == 1
@@ -127,7 +127,7 @@ def test_complete_with_a_missing_part_is_refused_and_resumable(upload_stack: Upl
 def test_abort_releases_the_reservation(upload_stack: UploadStack) -> None:
     with upload_stack.client("dave") as api:
         created = _create(api, "d.wav", 7 * MIB).json()
-        quotas = upload_stack.app.state.service._quotas
+        quotas = upload_stack.app.state.service.quotas
         assert quotas.usage("dave").reserved_bytes == 7 * MIB
         aborted = api.delete(f"/s3/multipart/{created['uploadId']}", params={"key": created["key"]})
         assert aborted.status_code == 200
