@@ -1,0 +1,76 @@
+"""Cache warming: fetch the most-requested paths through the edge, measure before and after.
+
+The ranking comes from the edge's access log (`varnishncsa -d` over Varnish's shared
+memory log: the recent client GETs) or from a trending list (one path per line).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+
+class AccessLogError(RuntimeError):
+    """varnishncsa failed (names the command and its last stderr line)."""
+
+
+@dataclass
+class WarmReport:
+    """Hit ratio of the top paths before warming (first fetch) and after (second fetch)."""
+
+    paths: list[str]
+    before: dict[str, str] = field(default_factory=dict)
+    after: dict[str, str] = field(default_factory=dict)
+
+    @staticmethod
+    def _ratio(results: dict[str, str]) -> float:
+        return 100.0 * sum(v == "HIT" for v in results.values()) / len(results) if results else 0.0
+
+    @property
+    def hit_ratio_before(self) -> float:
+        return self._ratio(self.before)
+
+    @property
+    def hit_ratio_after(self) -> float:
+        return self._ratio(self.after)
+
+
+def access_log_paths(varnish_dir: Path) -> list[str]:
+    """Paths of the recent client GETs in the edge's shared memory log."""
+    argv = ["varnishncsa", "-n", str(varnish_dir), "-d", "-c", "-F", "%m %U%q"]
+    result = subprocess.run(argv, capture_output=True, check=False)  # noqa: S603
+    if result.returncode != 0:
+        lines = result.stderr.decode(errors="replace").strip().splitlines() or ["(no output)"]
+        raise AccessLogError(f"{' '.join(argv)}: {lines[-1]}")
+    paths = []
+    for line in result.stdout.decode(errors="replace").splitlines():
+        method, _, path = line.partition(" ")
+        if method == "GET" and path and not path.startswith("/.edge/"):
+            paths.append(path)
+    return paths
+
+
+def top_paths(paths: Sequence[str], n: int) -> list[str]:
+    """The `n` most frequent paths (ties: first seen first)."""
+    return [path for path, _ in Counter(paths).most_common(n)]
+
+
+def warm(edge_url: str, paths: Sequence[str], client: httpx.Client | None = None) -> WarmReport:
+    """GET each path twice through the edge; record `X-Cache` of each pass."""
+    client = client or httpx.Client(timeout=30)
+    report = WarmReport(list(paths))
+    for results in (report.before, report.after):
+        for path in paths:
+            response = client.get(f"{edge_url.rstrip('/')}{path}")
+            status = (
+                response.headers.get("X-Cache", "?")
+                if response.status_code < 400
+                else (f"HTTP {response.status_code}")
+            )
+            results[path] = status
+    return report
