@@ -65,3 +65,46 @@ def queue_without_dlq(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
         monkeypatch.setattr(aws.sqs, "Queue", Undead)
 
     return inject
+
+
+@pytest.fixture
+def rendered_ttl(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, int], None]:
+    """A code change that renders one cache class with another edge TTL than the settings."""
+
+    def inject(cache_class: str, edge_ttl_seconds: int) -> None:
+        import components.edge as edge
+        from components.cache_rules import cloudflare_rule
+
+        real = edge.cloudflare_rules
+
+        def drifted(rules: Any) -> list[Any]:
+            return [
+                cloudflare_rule(r.model_copy(update={"edge_ttl_seconds": edge_ttl_seconds}))
+                if r.cache_class == cache_class
+                else rendered
+                for r, rendered in zip(rules, real(rules), strict=True)
+            ]
+
+        monkeypatch.setattr(edge, "cloudflare_rules", drifted)
+
+    return inject
+
+
+@pytest.fixture
+def zone_setting_value(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], None]:
+    """A code change that sets one Cloudflare zone setting to another value."""
+
+    def inject(setting_id: str, value: str) -> None:
+        import pulumi_cloudflare as cf
+
+        real = cf.ZoneSetting
+
+        class Changed(real):  # type: ignore[misc, valid-type]
+            def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
+                if kwargs.get("setting_id") == setting_id:
+                    kwargs["value"] = value
+                super().__init__(resource_name, *args, **kwargs)
+
+        monkeypatch.setattr(cf, "ZoneSetting", Changed)
+
+    return inject

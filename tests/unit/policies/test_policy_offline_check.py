@@ -48,6 +48,8 @@ def test_prod_has_no_storage_backup_iam_or_tag_violation(prod_report: CheckRepor
         "cloudtrail-",
         "sqs-queue-has-dlq",
         "sqs-queue-encrypted",
+        "cloudflare-",
+        "alb-",
     )
     found = [v for v in prod_report.violations if v.policy.startswith(families)]
     assert found == []
@@ -107,3 +109,22 @@ def test_cli_check_refuses_invalid_settings_with_the_key(
     result = runner.invoke(app, ["check", "--settings", str(path)])
     assert result.exit_code == 2
     assert "backup.daily_retention_days" in result.output
+
+
+def test_rendered_ttl_that_differs_from_the_settings_fails(
+    rendered_ttl: Callable[[str, int], None],
+) -> None:
+    rendered_ttl("audio", 86400)
+    report = check_stack("prod")
+    found = [v for v in report.violations if v.policy == "cloudflare-cache-ttls-match-settings"]
+    assert [v.resource for v in found] == ["delivery-cache-rules"]
+    assert "'audio'" in found[0].message and "2592000" in found[0].message
+
+
+def test_brotli_off_fails_naming_the_zone_setting(
+    zone_setting_value: Callable[[str, str], None],
+) -> None:
+    zone_setting_value("brotli", "off")
+    report = check_stack("prod")
+    assert _blamed(report, "cloudflare-brotli-on") == {"delivery-zone-brotli"}
+    assert _blamed(report, "cloudflare-http3-on") == set()
