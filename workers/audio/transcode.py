@@ -1,4 +1,4 @@
-"""Encode the ladder: one ffmpeg process per variant, `parallel_encodes` at a time.
+"""Encode one ladder variant per ffmpeg process (`render` runs `parallel_encodes` at a time).
 
 One ffmpeg runs its encoders on one thread (GUIDE §2), so a decode-once multi-output command
 saves nothing; parallel processes do. Variants are started longest-first (AAC at high
@@ -7,8 +7,6 @@ bitrates costs several times an MP3 encode) so the last process to finish is a s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,20 +46,3 @@ def encode_variant(src: Path, out_dir: Path, variant: Variant, info: AudioInfo) 
     dst = out_dir / variant.filename
     ffmpeg(*encode_argv(src, dst, variant, info))
     return EncodedVariant(variant, dst)
-
-
-def encode_ladder(
-    src: Path,
-    out_dir: Path,
-    variants: Sequence[Variant],
-    info: AudioInfo,
-    *,
-    parallel: int,
-) -> list[EncodedVariant]:
-    """Encode every variant, `parallel` ffmpeg processes at a time; results in ladder order."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    ordered = sorted(variants, key=encode_cost, reverse=True)
-    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-        futures = {v: pool.submit(encode_variant, src, out_dir, v, info) for v in ordered}
-        done = {v: f.result() for v, f in futures.items()}
-    return [done[v] for v in variants]

@@ -157,3 +157,27 @@ def test_stem_role_gives_verified_flac(tagged_master: Path, tmp_path: Path) -> N
     assert [o.name for o in rendition.outputs] == ["stem.flac"]
     assert rendition.extra["lossless"]["bits"] == 24
     assert FLAC(tmp_path / "stem.flac")["ISRC"] == ["USRC17607839"]
+
+
+def test_wav_master_with_id3_chunk_passes_its_tags_on(tmp_path: Path, sample_tags: Tags) -> None:
+    from mutagen.id3 import APIC, TALB, TIT2, TPE1, TPUB, TRCK, TSRC
+    from mutagen.wave import WAVE
+
+    src = make_audio(tmp_path / "tagged.wav", seconds=2.0)
+    wave = WAVE(src)
+    wave.add_tags()
+    for frame in (TIT2(text=["Night Drive"]), TPE1(text=["The Testers"]), TALB(text=["S"]),
+                  TRCK(text=["3"]), TSRC(text=["USRC17607839"]), TPUB(text=["Lavfi Records"]),
+                  APIC(mime="image/jpeg", type=3, data=sample_tags.cover.data)):  # fmt: skip
+        wave.tags.add(frame)
+    wave.save()
+    settings = AudioSettings(lossy_policy={"track": ("m4a-128", "ogg-128")})
+    rendition = render(src, tmp_path / "out", settings, "track")
+    for output in rendition.outputs:
+        tags = read_tags(tmp_path / "out" / output.name)
+        assert (tags.title, tags.isrc, tags.label) == (
+            "Night Drive",
+            "USRC17607839",
+            "Lavfi Records",
+        )
+        assert tags.cover is not None and tags.cover.data == sample_tags.cover.data
