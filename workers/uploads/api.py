@@ -41,6 +41,7 @@ from workers.uploads.tokens import TokenError, verify_token
 
 Handler = Callable[[Request], Awaitable[Response]]
 log = logging.getLogger(__name__)
+MAX_BATCH_PARTS = 1000
 
 
 class TokenSecretMissingError(RuntimeError):
@@ -170,8 +171,8 @@ def create_app(
             numbers = [int(n) for n in raw.split(",") if n.strip()]
         except ValueError as exc:
             raise errors.BadRequestError("'partNumbers' must be comma-separated integers") from exc
-        if not numbers:
-            raise errors.BadRequestError("'partNumbers' is required")
+        if not numbers or len(numbers) > MAX_BATCH_PARTS:
+            raise errors.BadRequestError(f"'partNumbers' must list 1 to {MAX_BATCH_PARTS} parts")
         urls = await run_in_threadpool(
             service.sign_parts,
             user_id,

@@ -13,8 +13,8 @@ import logging
 import mimetypes
 import os
 import time
-from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -228,6 +228,41 @@ def _start_or_resume(
     return state, {}
 
 
+def _send_parts(
+    uploader: _Uploader,
+    state: UploadState,
+    fd: int,
+    missing: list[int],
+    parallel: int,
+    limiter: RateLimiter | None,
+    finished: Callable[[int, str], None],
+) -> None:
+    """Send `missing` parts from `parallel` threads, calling `finished` as each one lands.
+
+    On the first failure the parts not yet started are cancelled, the running ones are
+    waited for (their results still recorded), and the failure is raised.
+    """
+    urls = PartUrls(missing, lambda numbers: uploader.sign_batch(state, numbers))
+    with ThreadPoolExecutor(parallel) as pool:
+        futures = {pool.submit(uploader.send_part, state, urls, fd, n, limiter): n for n in missing}
+        pending: set[Future[str]] = set(futures)
+        failure: BaseException | None = None
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                if future.cancelled():
+                    continue
+                error = future.exception()
+                if error is None:
+                    finished(futures[future], future.result())
+                elif failure is None:
+                    failure = error
+                    for other in pending:
+                        other.cancel()
+        if failure is not None:
+            raise failure
+
+
 def upload_file(
     path: Path,
     *,
@@ -262,31 +297,19 @@ def upload_file(
         limiter = RateLimiter(limit_rate) if limit_rate else None
         etags = dict(stored)
         done_bytes = sum(part_range(state.size, state.part_size, n)[1] for n in stored)
-        with (
-            _progress(progress) as bar,
-            ThreadPoolExecutor(parallel) as pool,
-        ):
-            task = bar.add_task(path.name, total=state.size, completed=done_bytes)
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                urls = PartUrls(missing, lambda numbers: uploader.sign_batch(state, numbers))
-                futures = {
-                    pool.submit(uploader.send_part, state, urls, fd, n, limiter): n for n in missing
-                }
-                pending = set(futures)
-                while pending:
-                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    failures = [f.exception() for f in finished if f.exception() is not None]
-                    for future in finished - {f for f in finished if f.exception()}:
-                        number = futures[future]
-                        etags[number] = future.result()
-                        store.record_part(number, etags[number])
-                        bar.advance(task, part_range(state.size, state.part_size, number)[1])
-                    if failures:
-                        pool.shutdown(wait=False, cancel_futures=True)
-                        raise failures[0]  # type: ignore[misc]
-            finally:
-                os.close(fd)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            with _progress(progress) as bar:
+                task = bar.add_task(path.name, total=state.size, completed=done_bytes)
+
+                def finished(number: int, etag: str) -> None:
+                    etags[number] = etag
+                    store.record_part(number, etag)
+                    bar.advance(task, part_range(state.size, state.part_size, number)[1])
+
+                _send_parts(uploader, state, fd, missing, parallel, limiter, finished)
+        finally:
+            os.close(fd)
         after = path.stat()
         if (after.st_size, after.st_mtime_ns) != (stat.st_size, stat.st_mtime_ns):
             raise FileChangedError(f"{path} changed during the upload; run again to start over")
