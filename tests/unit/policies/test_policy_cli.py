@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
+import yaml
 from rich.console import Console
 from typer.testing import CliRunner
 
 from policies.cli import app, resource_tree
 from policies.offline import run_stack
 from policies.pack import all_policies
+from stacks.settings import stack_file
 
 runner = CliRunner()
 
@@ -36,9 +40,28 @@ def test_preview_prints_every_component_and_its_children() -> None:
         "aws:sqs/queue:Queue processing-scan-dlq",
         "media-infra:backup:MediaBackup backup",
         "aws:backup/plan:Plan backup-plan",
+        "media-infra:delivery:MediaDelivery delivery",
+        "cloudflare:index/ruleset:Ruleset delivery-cache-rules",
+        "media-infra:monitoring:MediaMonitoring monitoring",
         "media-infra:audit:MediaAudit audit",
     ):
         assert line in done.stdout, line
+
+
+def test_check_exit_codes_through_the_console_script(tmp_path: Path) -> None:
+    done = _mediainfra("policy", "check", "--stack", "prod")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    checked = re.search(r"Checked (\d+) policies over (\d+) resources of stack prod", done.stdout)
+    assert checked and int(checked[1]) >= 20 and int(checked[2]) > 100, done.stdout[-2000:]
+    assert "PASSED" in done.stdout
+
+    document = yaml.safe_load(stack_file("prod").read_text())
+    document["config"]["media-infra:backup"]["daily_retention_days"] = 7
+    edited = tmp_path / "Pulumi.prod.yaml"
+    edited.write_text(yaml.safe_dump(document))
+    done = _mediainfra("policy", "check", "--stack", "prod", "--settings", str(edited))
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-2000:]
+    assert re.search(r"backup-retention-minimum\s*│\s*mandatory\s*│\s*backup-plan", done.stdout)
 
 
 def test_resource_tree_nests_children_under_their_component() -> None:
