@@ -180,3 +180,57 @@ def test_assume_role_policy() -> None:
         "Principal": {"Service": "ecs-tasks.amazonaws.com"},
         "Action": "sts:AssumeRole",
     }
+
+
+def test_actions_are_exactly_the_data_plane_ones() -> None:
+    by_sid = {s["Sid"]: s for s in task_role_policy(WORKER_ACCESS["scan"], ARNS)["Statement"]}
+    assert by_sid["ConsumeQueue"]["Action"] == [
+        "sqs:ChangeMessageVisibility",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl",
+        "sqs:ReceiveMessage",
+    ]
+    assert by_sid["DeadLetter"]["Action"] == [
+        "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl",
+        "sqs:SendMessage",
+    ]
+    assert by_sid["ReadObjects"]["Action"] == [
+        "s3:GetObject",
+        "s3:GetObjectTagging",
+        "s3:GetObjectVersion",
+        "s3:GetObjectVersionTagging",
+    ]
+    assert by_sid["DeleteObjects"]["Action"] == ["s3:DeleteObject", "s3:DeleteObjectVersion"]
+    assert by_sid["Encryption"]["Action"] == [
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:GenerateDataKey",
+    ]
+    assert by_sid["Tables"]["Action"] == [
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+    ]
+    control_plane = (
+        "Create",
+        "DeleteQueue",
+        "DeleteTable",
+        "DeleteBucket",
+        "Policy",
+        "Tag",
+        "Purge",
+    )
+    for access in WORKER_ACCESS.values():
+        for action in allowed_actions(task_role_policy(access, ARNS)):
+            if action in {
+                "s3:PutObjectTagging",
+                "s3:GetObjectTagging",
+                "s3:GetObjectVersionTagging",
+            }:
+                continue
+            assert not any(word in action.split(":")[1] for word in control_plane), action
