@@ -1,0 +1,1 @@
+"""One module per drill verb: `pitr`, `full`, `partial`."""
