@@ -112,12 +112,12 @@ class OfflineMocks(pulumi.runtime.Mocks):
     ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             arn = f"arn:aws:iam::{ACCOUNT_ID}:user/preview"
-            return {"accountId": ACCOUNT_ID, "arn": arn}, None
+            return {"accountId": ACCOUNT_ID, "arn": arn}, []
         if args.token == "aws:index/getRegion:getRegion":
-            return {"name": self.region, "region": self.region}, None
+            return {"name": self.region, "region": self.region}, []
         if args.token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com"}, None
-        return {}, None
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com"}, []
+        return {}, []
 
 
 def config_strings(values: Mapping[str, Any]) -> dict[str, str]:
