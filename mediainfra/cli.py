@@ -30,6 +30,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cache": ("local.cache_cli", "app"),
     "load": ("loadtests.cli", "app"),
     "drill": ("drills.cli", "app"),
+    "corpus": ("analytics.cli", "corpus_app"),
+    "audit": ("analytics.cli", "audit_app"),
+    "analytics": ("analytics.cli", "analytics_app"),
+    "cost": ("analytics.cli", "cost"),
 }
 """Verb -> (module, attribute): a typer.Typer, or a plain function for a single verb."""
 
