@@ -86,14 +86,16 @@ def _retention(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if days is not None and days < minimum:
             report(
                 f"backup plan {args.name} rule {name!r} keeps recovery points {days:g} days; "
-                f"hourly/daily rules must keep them >= {minimum:g} days"
+                f"hourly/daily rules must keep them >= {minimum:g} days",
+                None,
             )
         for copy in as_list(rule.get("copyActions")):
             copy_days = number((copy.get("lifecycle") or {}).get("deleteAfter"))
             if copy_days is not None and copy_days < minimum:
                 report(
                     f"backup plan {args.name} rule {name!r} copies are kept {copy_days:g} days "
-                    f"(< {minimum:g})"
+                    f"(< {minimum:g})",
+                    None,
                 )
 
 
@@ -103,13 +105,17 @@ def _continuous(args: ResourceValidationArgs, report: ReportViolation) -> None:
     minimum = number(args.get_config().get("minRetentionDays", 7)) or 7.0
     continuous = [r for r in _rules(args) if r.get("enableContinuousBackup") is True]
     if not continuous:
-        report(f"backup plan {args.name} has no continuous backup rule (no point-in-time restore)")
+        report(
+            f"backup plan {args.name} has no continuous backup rule (no point-in-time restore)",
+            None,
+        )
     for rule in continuous:
         days = number((rule.get("lifecycle") or {}).get("deleteAfter"))
         if days is None or not minimum <= days <= 35:
             report(
                 f"backup plan {args.name} continuous rule {rule.get('ruleName')!r} keeps "
-                f"{days} days; expected {minimum:g}..35"
+                f"{days} days; expected {minimum:g}..35",
+                None,
             )
 
 
@@ -118,7 +124,7 @@ def _cross_region_copy(args: ResourceValidationArgs, report: ReportViolation) ->
     if args.resource_type == tokens.BACKUP_PLAN and not any(
         as_list(r.get("copyActions")) for r in rules
     ):
-        report(f"backup plan {args.name} copies no snapshot rule to another vault/region")
+        report(f"backup plan {args.name} copies no snapshot rule to another vault/region", None)
 
 
 def _vault_locked(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -141,7 +147,7 @@ def _vault_locked(args: StackValidationArgs, report: ReportViolation) -> None:
 
 def _vault_encrypted(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type == tokens.BACKUP_VAULT and not args.props.get("kmsKeyArn"):
-        report(f"backup vault {args.name} is not encrypted with a customer-managed KMS key")
+        report(f"backup vault {args.name} is not encrypted with a customer-managed KMS key", None)
 
 
 POLICIES = [

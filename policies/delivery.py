@@ -53,7 +53,7 @@ def _zone_setting(
         for zone in _zones(resources):
             in_zone = [s for s in settings if s.props.get("zoneId") == zone]
             if not in_zone:
-                report(f"zone {zone} does not manage the setting {setting_id!r} ({expected})")
+                report(f"zone {zone} does not manage the setting {setting_id!r} ({expected})", None)
             for setting in in_zone:
                 if not accepted(setting.props.get("value")):
                     report(
@@ -125,7 +125,8 @@ def _cache_ttls(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if not expected:
         report(
             "no cacheRules in the policy config: run `mediainfra policy config --stack NAME` and "
-            "pass the file with --policy-pack-config"
+            "pass the file with --policy-pack-config",
+            None,
         )
         return
     classes = list(expected)
@@ -137,17 +138,19 @@ def _cache_ttls(args: ResourceValidationArgs, report: ReportViolation) -> None:
         found.add(cache_class)
         want = expected[cache_class]
         if rule.get("action") != "set_cache_settings":
-            report(f"ruleset {args.name} rule {cache_class!r} action is {rule.get('action')!r}")
+            report(
+                f"ruleset {args.name} rule {cache_class!r} action is {rule.get('action')!r}", None
+            )
         problems = ttl_problems(
             rule.get("actionParameters") or {},
             number(want.get("edgeTtlSeconds")) or 0.0,
             number(want.get("browserTtlSeconds")) or 0.0,
         )
         for problem in problems:
-            report(f"ruleset {args.name} rule {cache_class!r}: {problem}")
+            report(f"ruleset {args.name} rule {cache_class!r}: {problem}", None)
     for cache_class in classes:
         if cache_class not in found:
-            report(f"ruleset {args.name} has no rule for the cache class {cache_class!r}")
+            report(f"ruleset {args.name} has no rule for the cache class {cache_class!r}", None)
 
 
 def _https_listener(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -157,7 +160,7 @@ def _https_listener(args: ResourceValidationArgs, report: ReportViolation) -> No
     if props.get("protocol") == "HTTPS":
         policy = str(props.get("sslPolicy") or "")
         if not ("TLS13" in policy or "TLS-1-2" in policy):
-            report(f"listener {args.name} uses the SSL policy {policy!r} (needs TLS >= 1.2)")
+            report(f"listener {args.name} uses the SSL policy {policy!r} (needs TLS >= 1.2)", None)
         return
     redirects = [
         a
@@ -165,7 +168,10 @@ def _https_listener(args: ResourceValidationArgs, report: ReportViolation) -> No
         if a.get("type") == "redirect" and (a.get("redirect") or {}).get("protocol") == "HTTPS"
     ]
     if not redirects:
-        report(f"listener {args.name} serves {props.get('protocol')} without redirecting to HTTPS")
+        report(
+            f"listener {args.name} serves {props.get('protocol')} without redirecting to HTTPS",
+            None,
+        )
 
 
 POLICIES = [

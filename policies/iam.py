@@ -129,10 +129,10 @@ def _no_admin(args: ResourceValidationArgs, report: ReportViolation) -> None:
         documents = [props.get("policy")]
     for arn in arns:
         if str(arn).rsplit("/", 1)[-1] in ADMIN_POLICY_NAMES:
-            report(f"{args.name} grants the administrator policy {arn}")
+            report(f"{args.name} grants the administrator policy {arn}", None)
     for doc in documents:
         if any(_admin_statement(s) for s in statements(doc)):
-            report(f"{args.name} allows Action '*' on Resource '*' (administrator access)")
+            report(f"{args.name} allows Action '*' on Resource '*' (administrator access)", None)
 
 
 POLICIES = [

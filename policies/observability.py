@@ -23,7 +23,7 @@ def _check(
 
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if args.resource_type == token and not ok(args):
-            report(message.format(name=args.name))
+            report(message.format(name=args.name), None)
 
     return validate
 

@@ -121,7 +121,7 @@ def _queue_encrypted(args: ResourceValidationArgs, report: ReportViolation) -> N
         return
     props = args.props
     if not props.get("kmsMasterKeyId") and props.get("sqsManagedSseEnabled") is not True:
-        report(f"queue {args.name} is not encrypted at rest (no KMS key, no SQS-managed SSE)")
+        report(f"queue {args.name} is not encrypted at rest (no KMS key, no SQS-managed SSE)", None)
 
 
 POLICIES = [

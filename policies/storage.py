@@ -38,18 +38,18 @@ def _no_public_access(args: ResourceValidationArgs, report: ReportViolation) -> 
     props = args.props
     if args.resource_type == tokens.S3_BUCKET:
         if props.get("acl") in PUBLIC_ACLS:
-            report(f"bucket {_label_of(args)} has the public canned ACL {props.get('acl')!r}")
+            report(f"bucket {_label_of(args)} has the public canned ACL {props.get('acl')!r}", None)
     elif args.resource_type == tokens.S3_BUCKET_ACL:
         if props.get("acl") in PUBLIC_ACLS:
-            report(f"bucket ACL {args.name} is the public canned ACL {props.get('acl')!r}")
+            report(f"bucket ACL {args.name} is the public canned ACL {props.get('acl')!r}", None)
         policy = props.get("accessControlPolicy") or {}
         for grant in as_list(policy.get("grants")):
             if (grant.get("grantee") or {}).get("uri") in PUBLIC_GRANTEES:
-                report(f"bucket ACL {args.name} grants {grant.get('permission')} to everyone")
+                report(f"bucket ACL {args.name} grants {grant.get('permission')} to everyone", None)
     elif args.resource_type == tokens.S3_PUBLIC_ACCESS_BLOCK:
         off = [flag for flag in PUBLIC_ACCESS_FLAGS if props.get(flag) is not True]
         if off:
-            report(f"public access block {args.name} does not set {', '.join(off)} to true")
+            report(f"public access block {args.name} does not set {', '.join(off)} to true", None)
     elif args.resource_type == tokens.S3_POLICY:
         for statement in statements(props.get("policy")):
             if (
@@ -58,7 +58,8 @@ def _no_public_access(args: ResourceValidationArgs, report: ReportViolation) -> 
                 and not statement.get("Condition")
             ):
                 report(
-                    f"bucket policy {args.name} allows {statement.get('Action')} to any principal"
+                    f"bucket policy {args.name} allows {statement.get('Action')} to any principal",
+                    None,
                 )
 
 
@@ -151,7 +152,8 @@ def _abort_multipart(args: ResourceValidationArgs, report: ReportViolation) -> N
     if not any(d is not None and d <= max_days for d in days):
         report(
             f"lifecycle {args.name} does not abort incomplete multipart uploads for the whole "
-            f"bucket within {max_days:g} days"
+            f"bucket within {max_days:g} days",
+            None,
         )
 
 
@@ -164,7 +166,9 @@ def _noncurrent_expiry(args: ResourceValidationArgs, report: ReportViolation) ->
     if args.resource_type != tokens.S3_LIFECYCLE:
         return
     if not any(rule.get("noncurrentVersionExpiration") for rule in _enabled_rules(args.props)):
-        report(f"lifecycle {args.name} never expires noncurrent versions (they are kept forever)")
+        report(
+            f"lifecycle {args.name} never expires noncurrent versions (they are kept forever)", None
+        )
 
 
 POLICIES = [

@@ -36,7 +36,7 @@ def _required_tags(args: ResourceValidationArgs, report: ReportViolation) -> Non
     present = _tags(args.props.get("tags"))
     missing = [tag for tag in required if tag not in present]
     if missing:
-        report(f"{args.resource_type.rsplit(':', 1)[-1]} {args.name} lacks tags {missing}")
+        report(f"{args.resource_type.rsplit(':', 1)[-1]} {args.name} lacks tags {missing}", None)
 
 
 POLICIES = [

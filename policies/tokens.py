@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+from collections.abc import Callable
+from typing import Any
 
 import pulumi.runtime.rpc as rpc
 
@@ -75,5 +77,5 @@ def accepts_tags(token: str) -> bool:
         cls = resource_class(token)
     except UnknownTypeToken:
         return False
-    init = getattr(cls, "_internal_init", cls.__init__)
+    init: Callable[..., Any] = getattr(cls, "_internal_init", None) or cls
     return "tags" in inspect.signature(init).parameters

@@ -117,3 +117,10 @@ def test_brotli_off_fails_naming_the_zone_setting(
     report = check_stack("prod")
     assert _blamed(report, "cloudflare-brotli-on") == {"delivery-zone-brotli"}
     assert _blamed(report, "cloudflare-http3-on") == set()
+
+
+def test_check_accepts_settings_objects(prod_settings, prod_report: CheckReport) -> None:  # type: ignore[no-untyped-def]
+    report = check_stack(prod_settings)
+    assert report.stack == "prod"
+    assert report.resources == prod_report.resources
+    assert report.policies == prod_report.policies

@@ -90,3 +90,11 @@ def test_importing_the_pack_modules_starts_no_server() -> None:
         )
     }
     assert builders == {"__main__.py"}
+
+
+def test_pulumi_policy_yaml_declares_a_python_pack() -> None:
+    import yaml
+
+    document = yaml.safe_load(Path(pack.__file__).with_name("PulumiPolicy.yaml").read_text())
+    assert document["runtime"]["name"] == "python"
+    assert document["version"] and document["description"]
