@@ -36,7 +36,7 @@ from policies.pack import (
     merge,
     properties,
 )
-from stacks.engine import OfflineMocks, ResourceRecord, run_program
+from stacks.engine import ResourceRecord, run_program
 from stacks.settings import Settings, SettingsError, load_file, stack_file
 
 Program = Callable[[Settings], Any]
@@ -105,25 +105,12 @@ def load_target(target: str | Path | Settings) -> tuple[Settings, dict[str, Any]
     return settings, dict(document.get("config") or {})
 
 
-class CheckMocks(OfflineMocks):
-    """The engine's offline mocks; invoke results always carry a failure list (the SDK's
-    MockMonitor iterates it, so `(result, None)` would crash the run)."""
-
-    def call(self, args: Any) -> Any:
-        result = super().call(args)
-        if isinstance(result, tuple) and result[1] is None:
-            return result[0], []
-        return result
-
-
 def run_stack(
     target: str | Path | Settings, program: Program = build_program
 ) -> tuple[Settings, list[ResourceRecord]]:
     """Run the program for a stack under offline mocks; its settings and resource records."""
     settings, config = load_target(target)
-    records = run_program(
-        lambda: program(settings), stack=settings.stack, config=config, mocks=CheckMocks()
-    )
+    records = run_program(lambda: program(settings), stack=settings.stack, config=config)
     return settings, records
 
 

@@ -11,7 +11,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policies.offline import CheckMocks, PolicyCrashed, policy_resources, run_policies
+from policies.offline import PolicyCrashed, policy_resources, run_policies
 from stacks.engine import ResourceRecord, run_program
 
 
@@ -39,7 +39,7 @@ class Box(pulumi.ComponentResource):
 
 @pytest.fixture(scope="module")
 def records() -> list[ResourceRecord]:
-    return run_program(lambda: Box("box"), stack="t", mocks=CheckMocks())
+    return run_program(lambda: Box("box"), stack="t")
 
 
 def _by_name(resources, name):  # type: ignore[no-untyped-def]
