@@ -15,6 +15,7 @@ import json
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -40,7 +41,7 @@ class VarnishStatError(RuntimeError):
 
 def varnish_counters(varnish_dir: str) -> dict[str, int]:
     """Selected counters of a varnishd instance (`-n DIR`)."""
-    argv = ["varnishstat", "-n", varnish_dir, "-j", "-1"]
+    argv = ["varnishstat", "-n", varnish_dir, "-t", "1", "-j", "-1"]
     result = subprocess.run(argv, capture_output=True, check=False)  # noqa: S603
     if result.returncode != 0:
         lines = result.stderr.decode(errors="replace").strip().splitlines() or ["(no output)"]
@@ -68,7 +69,7 @@ class LocalCollector(Collector):
     def collect(self) -> Iterator[Any]:
         yield from self._queues()
         yield self._buckets()
-        if self.varnish_dir:
+        if self.varnish_dir and Path(self.varnish_dir).is_dir():
             yield from self._edge()
 
     def _queues(self) -> Iterator[Any]:
