@@ -16,7 +16,6 @@ The program is the same for every stack; the settings switch parts off:
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from typing import Any
 
@@ -25,6 +24,7 @@ import pulumi
 from components.audit import MediaAudit, MediaAuditArgs
 from components.backup import MediaBackup, MediaBackupArgs
 from components.delivery import MediaDelivery, MediaDeliveryArgs
+from components.monitoring import MediaMonitoring, MediaMonitoringArgs
 from components.processing import MediaProcessing, MediaProcessingArgs
 from components.storage import MediaStorage, MediaStorageArgs
 from components.tagging import register_standard_tags
@@ -64,10 +64,6 @@ def build(settings: Settings) -> Outputs:
     )
     outputs["trail_arn"] = audit.trail.arn
     return outputs
-
-
-def _available(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
 
 
 def _processing(settings: Settings, storage: MediaStorage, outputs: Outputs) -> MediaProcessing:
@@ -113,10 +109,6 @@ def _monitoring(
     backup: MediaBackup,
     outputs: Outputs,
 ) -> None:
-    if not _available("components.monitoring"):
-        return
-    from components.monitoring import MediaMonitoring, MediaMonitoringArgs
-
     load_balancer, target_group = delivery.load_balancer, delivery.target_group
     monitoring = MediaMonitoring(
         "monitoring",
