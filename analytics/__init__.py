@@ -1,0 +1,1 @@
+"""Storage analytics, the cost model, the reference corpus and the access-log audit."""
