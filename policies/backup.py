@@ -18,7 +18,7 @@ from pulumi_policy import (
 )
 
 from policies import tokens
-from policies.resources import as_list, label, number, of_type, referenced
+from policies.resources import as_list, is_set, label, number, of_type, referenced
 
 S3_WILDCARDS = frozenset({"*", "arn:aws:s3:::*"})
 
@@ -146,7 +146,7 @@ def _vault_locked(args: StackValidationArgs, report: ReportViolation) -> None:
 
 
 def _vault_encrypted(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type == tokens.BACKUP_VAULT and not args.props.get("kmsKeyArn"):
+    if args.resource_type == tokens.BACKUP_VAULT and not is_set(args.props, "kmsKeyArn"):
         report(f"backup vault {args.name} is not encrypted with a customer-managed KMS key", None)
 
 

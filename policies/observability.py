@@ -13,7 +13,7 @@ from pulumi_policy import (
 )
 
 from policies import tokens
-from policies.resources import as_list
+from policies.resources import is_set
 
 
 def _check(
@@ -78,7 +78,7 @@ POLICIES = [
         description="SNS topics are encrypted with KMS.",
         validate=_check(
             tokens.SNS_TOPIC,
-            lambda a: bool(a.props.get("kmsMasterKeyId")),
+            lambda a: is_set(a.props, "kmsMasterKeyId"),
             "topic {name} is not KMS-encrypted",
         ),
         enforcement_level=EnforcementLevel.ADVISORY,
@@ -88,7 +88,7 @@ POLICIES = [
         description="CloudWatch alarms send their ALARM state somewhere (alarmActions).",
         validate=_check(
             tokens.CLOUDWATCH_ALARM,
-            lambda a: bool(as_list(a.props.get("alarmActions"))),
+            lambda a: is_set(a.props, "alarmActions"),
             "alarm {name} has no alarm actions: nobody is told",
         ),
         enforcement_level=EnforcementLevel.ADVISORY,

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import PolicyResource
+from pulumi_policy.proxy import UnknownValueError
 
 Statement = Mapping[str, Any]
 
@@ -50,6 +51,20 @@ def referencing(
 ) -> list[PolicyResource]:
     """The resources among `resources` whose input `prop` refers to `target`."""
     return [r for r in resources if target in referenced(r, prop, [target])]
+
+
+def is_set(props: Mapping[str, Any], key: str) -> bool:
+    """Whether an input is given (non-empty), without failing on a preview's unknown value:
+    an input computed from another resource's output (a key ARN) is set, its value unknown."""
+    if key not in list(props):  # iterating keys reads no value
+        return False
+    try:
+        value = props[key]
+    except UnknownValueError:
+        return True
+    return value not in (None, "") and not (
+        isinstance(value, Mapping | Sequence) and not isinstance(value, str) and len(value) == 0
+    )
 
 
 def as_list(value: Any) -> list[Any]:

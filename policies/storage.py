@@ -19,7 +19,16 @@ from pulumi_policy import (
 )
 
 from policies import tokens
-from policies.resources import as_list, label, number, of_type, principals, referenced, statements
+from policies.resources import (
+    as_list,
+    is_set,
+    label,
+    number,
+    of_type,
+    principals,
+    referenced,
+    statements,
+)
 
 PUBLIC_ACLS = frozenset({"public-read", "public-read-write", "authenticated-read"})
 PUBLIC_GRANTEES = (
@@ -101,7 +110,7 @@ def _sse_kms(props: Mapping[str, Any]) -> str | None:
         default = rule.get("applyServerSideEncryptionByDefault") or {}
         if default.get("sseAlgorithm") not in ("aws:kms", "aws:kms:dsse"):
             return f"default encryption is {default.get('sseAlgorithm')!r}, not aws:kms"
-        if not default.get("kmsMasterKeyId"):
+        if not is_set(default, "kmsMasterKeyId"):
             return "SSE-KMS names no KMS key (the AWS managed key cannot be audited or rotated)"
         if rule.get("bucketKeyEnabled") is not True:
             return "S3 bucket keys are not enabled (every object costs a KMS call)"
@@ -127,7 +136,7 @@ def _lifecycle_present(props: Mapping[str, Any]) -> str | None:
 
 
 def _logging_target(props: Mapping[str, Any]) -> str | None:
-    return None if props.get("targetBucket") else "access logging has no target bucket"
+    return None if is_set(props, "targetBucket") else "access logging has no target bucket"
 
 
 def _access_logging(args: StackValidationArgs, report: ReportViolation) -> None:

@@ -13,6 +13,7 @@ import grpc
 import pytest
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 import policies
 from policies.pack import all_policies
@@ -112,3 +113,38 @@ def test_analyze_stack_reports_an_unversioned_bucket(analyzer) -> None:  # type:
     versioning = [d for d in response.diagnostics if d.policyName == "s3-versioning-enabled"]
     assert [(d.urn, d.enforcementLevel) for d in versioning] == [(bucket_urn, MANDATORY)]
     assert "'Suspended'" in versioning[0].message
+
+
+def test_preview_unknowns_do_not_hide_or_fake_violations(analyzer) -> None:  # type: ignore[no-untyped-def]
+    """In a real preview a key ARN or a DLQ ARN is unknown: presence still counts."""
+    unknown = UNKNOWN_STRING_VALUE
+    queue = analyzer_pb2.AnalyzeRequest(
+        type="aws:sqs/queue:Queue",
+        name="jobs",
+        urn="urn:pulumi:prod::media-infra::aws:sqs/queue:Queue::jobs",
+        properties=_struct({"name": "jobs", "kmsMasterKeyId": unknown, "redrivePolicy": unknown}),
+    )
+    names = {d.policyName for d in analyzer.Analyze(queue).diagnostics}
+    assert "sqs-queue-encrypted" not in names
+
+    dlq_urn = "urn:pulumi:prod::media-infra::aws:sqs/queue:Queue::jobs-dlq"
+    resources = [
+        analyzer_pb2.AnalyzerResource(
+            type=queue.type,
+            name=queue.name,
+            urn=queue.urn,
+            properties=queue.properties,
+            dependencies=[dlq_urn],
+        ),
+        analyzer_pb2.AnalyzerResource(
+            type=queue.type,
+            name="jobs-dlq",
+            urn=dlq_urn,
+            properties=_struct({"name": "jobs-dlq", "sqsManagedSseEnabled": True}),
+        ),
+    ]
+    response = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=resources))
+    dlq = [d for d in response.diagnostics if d.policyName == "sqs-queue-has-dlq"]
+    assert dlq == []
+    depth = [d for d in response.diagnostics if d.policyName == "sqs-dlq-depth-alarm"]
+    assert [d.urn for d in depth] == [dlq_urn]

@@ -20,7 +20,7 @@ from policy_harness import (
     task_policy,
 )
 from pulumi_policy import PolicyResource, ResourceValidationPolicy, StackValidationPolicy
-from pulumi_policy.proxy import unknown_checking_proxy
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from policies import tokens
 from policies.pack import all_policies
@@ -551,3 +551,37 @@ def test_unselected_explicit_resources_do_not_cover_buckets() -> None:
     stack["selection"] = selection
     reported = run_stack("backup-every-bucket-selected", list(stack.values()))
     assert {urn.rsplit("::", 1)[-1] for _, urn in reported if urn} == {"media", "logs"}
+
+
+@pytest.mark.parametrize(
+    ("name", "token", "key"),
+    [
+        ("sqs-queue-encrypted", tokens.SQS_QUEUE, "kmsMasterKeyId"),
+        ("backup-vault-kms-encrypted", tokens.BACKUP_VAULT, "kmsKeyArn"),
+        ("sns-topic-encrypted", tokens.SNS_TOPIC, "kmsMasterKeyId"),
+        ("alarm-notifies", tokens.CLOUDWATCH_ALARM, "alarmActions"),
+    ],
+)
+def test_an_input_unknown_in_preview_counts_as_set(name: str, token: str, key: str) -> None:
+    assert run_resource(name, token, {key: UNKNOWN_STRING_VALUE}) == []
+    assert run_resource(name, token, {key: None}) != []
+
+
+def test_unknown_key_arn_and_redrive_policy_pass_stack_policies() -> None:
+    stack = golden_stack()
+    _edit(
+        "media-sse",
+        rules=[
+            {
+                "applyServerSideEncryptionByDefault": {
+                    "sseAlgorithm": "aws:kms",
+                    "kmsMasterKeyId": UNKNOWN_STRING_VALUE,
+                },
+                "bucketKeyEnabled": True,
+            }
+        ],
+    )(stack)
+    _edit("scan", redrivePolicy=UNKNOWN_STRING_VALUE)(stack)
+    assert run_stack("s3-sse-kms", list(stack.values())) == []
+    assert run_stack("sqs-queue-has-dlq", list(stack.values())) == []
+    assert run_stack("sqs-dlq-depth-alarm", list(stack.values())) == []
