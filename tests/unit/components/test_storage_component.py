@@ -231,3 +231,20 @@ def test_local_stack_may_destroy_buckets_and_tables(local_settings: Settings) ->
         t.inputs["deletionProtectionEnabled"] is False
         for t in of_type(records, "dynamodb/table:Table")
     )
+
+
+def test_key_policy_lets_log_writers_use_the_key(records: list[ResourceRecord]) -> None:
+    (key,) = of_type(records, "kms/key:Key")
+    statements = {s["Sid"]: s for s in json.loads(key.inputs["policy"])["Statement"]}
+    assert statements["AccountAdministers"]["Principal"] == {
+        "AWS": "arn:aws:iam::123456789012:root"
+    }
+    services = statements["ServicesEncrypt"]
+    assert {"logging.s3.amazonaws.com", "cloudtrail.amazonaws.com"} <= set(
+        services["Principal"]["Service"]
+    )
+    assert "kms:GenerateDataKey*" in services["Action"]
+    assert "kms:*" not in services["Action"]
+    assert services["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    (alias,) = of_type(records, "kms/alias:Alias")
+    assert alias.inputs["name"] == "alias/musicco-media-media-prod"
