@@ -1,0 +1,107 @@
+"""Scenario: uploads through the uploads API (presigned multipart), measured in MB/s.
+
+The API hands out part URLs; the parts go straight to S3. A bearer token comes from
+`--upload-token`, or is issued for a per-user id from `--upload-token-secret` with the
+uploads API's own token helper (`workers.uploads.tokens.issue_token`, the documented
+`v1.<claims>.<hmac>` format; the one import of worker code in the harness).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from typing import Any
+
+from locust import task
+
+from loadtests.users import MediaUser
+
+TOKEN_TTL_S = 3600
+
+
+def bearer_token(options: Any, user_id: str) -> str | None:
+    if getattr(options, "upload_token", ""):
+        return str(options.upload_token)
+    secret = getattr(options, "upload_token_secret", "")
+    if not secret:
+        return None
+    from workers.uploads.tokens import issue_token
+
+    return issue_token(secret, user_id, TOKEN_TTL_S)
+
+
+def multipart_upload(user: MediaUser, token: str, body: bytes, filename: str, kind: str) -> bool:
+    """Upload `body` through the uploads API; records an `upload` sample; True when stored."""
+    recorder = user.harness.recorder
+    base = str(user.environment.parsed_options.uploads_url).rstrip("/")
+    auth = {"Authorization": f"Bearer {token}"}
+    started = time.perf_counter()
+
+    def failed(response: Any, what: str) -> bool:
+        response.failure(f"{what}: HTTP {response.status_code} {response.text[:200]}")
+        recorder.sample("upload", 0.0, failed=True)
+        return False
+
+    with user.client.post(
+        f"{base}/s3/multipart",
+        json={"filename": filename, "type": kind, "size": len(body)},
+        headers=auth,
+        name="upload_create",
+        catch_response=True,
+    ) as response:
+        if response.status_code != 200:
+            return failed(response, "create")
+        created = response.json()
+    upload_id, key = created["uploadId"], created["key"]
+    size, count = int(created["partSize"]), int(created["partCount"])
+    numbers = ",".join(str(n) for n in range(1, count + 1))
+    with user.client.get(
+        f"{base}/s3/multipart/{upload_id}/batch",
+        params={"key": key, "partNumbers": numbers},
+        headers=auth,
+        name="upload_sign",
+        catch_response=True,
+    ) as response:
+        if response.status_code != 200:
+            return failed(response, "sign")
+        urls = response.json()["presignedUrls"]
+    parts = []
+    for number in range(1, count + 1):
+        chunk = body[(number - 1) * size : number * size]
+        with user.client.put(
+            urls[str(number)], data=chunk, name="upload_part", catch_response=True
+        ) as response:
+            if response.status_code != 200:
+                return failed(response, f"part {number}")
+            parts.append({"PartNumber": number, "ETag": response.headers.get("ETag", "")})
+    with user.client.post(
+        f"{base}/s3/multipart/{upload_id}/complete",
+        params={"key": key},
+        json={"parts": parts},
+        headers=auth,
+        name="upload_complete",
+        catch_response=True,
+    ) as response:
+        if response.status_code != 200:
+            return failed(response, "complete")
+    recorder.sample("upload", (time.perf_counter() - started) * 1000, nbytes=len(body))
+    return True
+
+
+class UploadUser(MediaUser):
+    weight = 1
+
+    def on_start(self) -> None:
+        options = self.environment.parsed_options
+        self.user_id = f"load-{uuid.uuid4().hex[:12]}"
+        self.token = bearer_token(options, self.user_id)
+        self.enabled = bool(getattr(options, "uploads_url", "")) and self.token is not None
+
+    @task
+    def upload(self) -> None:
+        if not self.enabled or self.token is None:
+            self.stop()
+            return
+        size = int(getattr(self.environment.parsed_options, "upload_bytes", 1024 * 1024))
+        multipart_upload(self, self.token, os.urandom(size), "load.bin", "application/octet-stream")
