@@ -26,19 +26,24 @@ from workers.images.probe import read_header
 
 REPO = Path(__file__).resolve().parents[4]
 
+# Peak RSS from VmHWM: unlike ru_maxrss, it starts afresh at exec (ru_maxrss inherits the
+# forking parent's peak, which under pytest-xdist hides whatever the child allocates).
 REFUSAL_SCRIPT = """
-import json, resource, sys
+import json, re, sys
 from pathlib import Path
 from stacks.settings import ImageSettings
 from workers.images import optimize as optimize_module
 from workers.images.optimize import optimize
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def peak_kib():
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1))
+before = peak_kib()
 try:
     optimize(Path(sys.argv[1]), Path(sys.argv[2]), ImageSettings())
     outcome = "accepted"
 except Exception as exc:
     outcome = type(exc).__name__
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+after = peak_kib()
 print(json.dumps({"outcome": outcome, "before_kib": before, "after_kib": after}))
 """
 
