@@ -106,3 +106,24 @@ def test_signed_premium_url_through_the_edge(edge_stack, local_settings: Setting
     assert httpx.get(f"{edge_stack.state.edge_url}{signed}").status_code == 200
     tampered = signed.replace("sig=", "sig=0")
     assert httpx.get(f"{edge_stack.state.edge_url}{tampered}").status_code == 403
+
+
+def test_cache_warm_fetches_the_top_paths(edge_stack, local_settings: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    content = uuid.uuid4().hex
+    urls = [
+        _put(edge_stack, local_settings, f"audio/{content}/{name}.mp3", b"ID3" + name.encode())
+        for name in ("a", "b", "c")
+    ]
+    trending = tmp_path / "trending.txt"
+    trending.write_text("\n".join(u.removeprefix(edge_stack.state.edge_url) for u in urls[:2]))
+    result = CliRunner().invoke(
+        cache_app,
+        ["warm", "--top", "2", "--trending", str(trending), "--root", str(edge_stack.root)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "before 0%, after 100%" in result.output
+    assert _x_cache(urls[0]) == "HIT"
+    assert _x_cache(urls[2]) == "MISS"
+    from_log = CliRunner().invoke(cache_app, ["warm", "--top", "1", "--root", str(edge_stack.root)])
+    assert from_log.exit_code == 0, from_log.output
+    assert "after 100%" in from_log.output
