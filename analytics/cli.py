@@ -43,3 +43,25 @@ def corpus_generate(
         f"{corpus.size}: {len(corpus.files)} files, {total / 1e6:.1f} MB, "
         f"{corpus.plays} plays over {corpus.days} days -> {out}"
     )
+
+
+def cost(
+    stack: Annotated[str, typer.Option(help="Stack whose tiers and price table to use.")],
+    workload: Annotated[Path, typer.Option(help="Workload YAML (see workloads/).")] = Path(
+        "workloads/prod.yaml"
+    ),
+) -> None:
+    """Monthly cost of a stack for a workload, with and without each optimisation."""
+    from analytics import cost_model, cost_report
+    from analytics.workload import WorkloadError, load_workload
+    from stacks.settings import SettingsError, load_stack
+
+    try:
+        settings = load_stack(stack)
+        load = load_workload(workload)
+        baseline = cost_model.estimate(load, settings, cost_model.NONE)
+        optimised = cost_model.estimate(load, settings, cost_model.ALL)
+        savings = cost_model.savings(load, settings)
+    except (SettingsError, WorkloadError, KeyError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(cost_report.render(stack, load, baseline, optimised, savings))
