@@ -471,6 +471,9 @@ class AudioSettings(Frozen):
     hls_min_duration_seconds: Annotated[float, Field(ge=0)] = 180.0
     hls_segment_seconds: PositiveInt = 6
     parallel_encodes: PositiveInt = 2
+    vorbis_rate_managed: bool = False
+    """Hold Vorbis to >= 90 % of its bitrate (libvorbis rate management: ~4x the CPU);
+    off, Vorbis is VBR by estimate (near target on music, ~30 % under on noise)."""
     stem_format: Literal["flac"] = "flac"
     watermark_key: str = Field(default="media-infra-dev-watermark-key", min_length=8)
     """Secret keying the invisible watermark (set with `pulumi config set --secret`)."""

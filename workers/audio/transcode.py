@@ -14,8 +14,10 @@ from workers.audio.ffmpeg import BITEXACT_ARGS, ffmpeg
 from workers.audio.ladder import Variant, output_channels, output_sample_rate
 from workers.audio.probe import AudioInfo
 
-RELATIVE_COST = {"m4a": 2.0, "ogg": 1.35, "mp3": 1.0}
+RELATIVE_COST = {"m4a": 1.9, "ogg": 1.2, "mp3": 1.0}
 """Measured CPU per minute of audio relative to MP3 (ffmpeg 5.1, 2-core machine)."""
+MANAGED_VORBIS_COST = 4.5
+"""libvorbis with rate management (`vorbis_rate_managed`)."""
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,8 @@ class EncodedVariant:
 
 def encode_cost(variant: Variant) -> float:
     """Relative CPU cost used to order encodes longest-first."""
-    return RELATIVE_COST[variant.codec] * (1 + variant.bitrate_kbps / 1000)
+    base = MANAGED_VORBIS_COST if variant.rate_managed else RELATIVE_COST[variant.codec]
+    return base * (1 + variant.bitrate_kbps / 1000)
 
 
 def encode_argv(src: Path, dst: Path, variant: Variant, info: AudioInfo) -> list[str]:

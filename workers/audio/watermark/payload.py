@@ -49,7 +49,9 @@ outweigh the others (the mark moves it by ~1.2 at strength 0.1, so it saturates 
 SUB_HOP_PHASES = 2
 """Analysis grids tried, offset by a fraction of a hop: a codec delay of half a hop would
 otherwise blur every chip."""
-MIN_CONFIDENCE = 6.0
+MIN_CONFIDENCE = 8.0
+"""Unmarked audio peaked at 5.4 over 216 excerpts; marked MP3 copies score 25-58 (strength
+0.05-0.1) and ~10 on very sparse material."""
 CANDIDATES = 4
 """Offsets tried in order of score (each costs a 2^-16 chance of a CRC false positive)."""
 

@@ -48,27 +48,28 @@ def make_audio(
 
 
 def music(seconds: float, rate: int = 44100, seed: int = 1) -> np.ndarray:
-    """Synthetic music (stereo float): random notes of a scale with harmonics, decaying
-    envelopes and a noise hi-hat; different seeds are different recordings."""
+    """Synthetic music (stereo float): chords of harmonic notes with decays, hi-hats and a
+    quiet noise floor (room tone); different seeds are different recordings."""
     rng = np.random.default_rng(seed)
     n = int(seconds * rate)
-    out = np.zeros((2, n))
-    scale = 220.0 * 2 ** (np.array([0, 2, 3, 5, 7, 8, 10, 12, 14, 15]) / 12)
-    beat = int(rate * rng.uniform(0.22, 0.32))
+    out = rng.normal(0, 0.002, (2, n))
+    scale = 110.0 * 2 ** (np.array([0, 2, 3, 5, 7, 8, 10]) / 12)
+    beat = int(rate * rng.uniform(0.2, 0.35))
     for start in range(0, n, beat):
-        length = min(n - start, beat * rng.integers(1, 4))
+        length = min(n - start, beat * int(rng.integers(1, 5)))
         t = np.arange(length) / rate
-        f = rng.choice(scale) * rng.choice([0.5, 1, 2])
-        note = sum(np.sin(2 * np.pi * f * k * t) / k for k in (1, 2, 3, 4))
-        note *= np.exp(-t * rng.uniform(2, 6)) * 0.2
-        pan = rng.uniform(0.3, 0.7)
-        out[0, start : start + length] += note * pan
-        out[1, start : start + length] += note * (1 - pan)
-        hat = min(n - start, rate // 40)
-        out[:, start : start + hat] += rng.normal(0, 0.03, (2, hat)) * np.exp(
-            -np.arange(hat) / (rate / 200)
+        for root in rng.choice(scale, size=int(rng.integers(1, 4))):
+            f = root * rng.choice([1, 2, 4])
+            note = sum(np.sin(2 * np.pi * f * k * t) / k**1.2 for k in range(1, 9) if f * k < 15000)
+            note *= np.exp(-t * rng.uniform(1.5, 6)) * 0.15
+            pan = rng.uniform(0.2, 0.8)
+            out[0, start : start + length] += note * pan
+            out[1, start : start + length] += note * (1 - pan)
+        hat = min(n - start, rate // 30)
+        out[:, start : start + hat] += rng.normal(0, 0.04, (2, hat)) * np.exp(
+            -np.arange(hat) / (rate / 300)
         )
-    return out / np.max(np.abs(out)) * 0.8
+    return out / np.max(np.abs(out)) * 0.9
 
 
 def write_music(path: Path, seconds: float, *, seed: int = 1, rate: int = 44100) -> Path:
@@ -94,8 +95,8 @@ def sample_tags() -> Tags:
 
 @pytest.fixture(scope="session")
 def tagged_master(tmp_path_factory: pytest.TempPathFactory, sample_tags: Tags) -> Path:
-    """A 12 s, 24-bit, 48 kHz stereo FLAC master with every tag and a cover."""
+    """A 12 s, 24-bit, 48 kHz stereo FLAC master of synthetic music, every tag and a cover."""
     path = tmp_path_factory.mktemp("master") / "master.flac"
-    make_audio(path, seconds=12.0, codec_args=("-c:a", "flac", "-sample_fmt", "s32"))
+    write_music(path, 12.0, seed=4, rate=48000)
     write_tags(path, sample_tags)
     return path

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import write_music
 
+from workers.audio.watermark.payload import MIN_CONFIDENCE
+
 STACK_ARGS = ("--stack", "local")
 
 
@@ -53,7 +55,7 @@ def test_watermark_embed_then_detect_after_mp3(song: Path, tmp_path: Path) -> No
     detected = mediainfra("watermark", "detect", copy)
     assert detected.returncode == 0, detected.stderr
     report = json.loads(detected.stdout)
-    assert report["payload"] == "c0ffee42" and report["confidence"] >= 6
+    assert report["payload"] == "c0ffee42" and report["confidence"] >= MIN_CONFIDENCE
 
 
 def test_watermark_detect_exits_1_on_unmarked_audio(song: Path) -> None:

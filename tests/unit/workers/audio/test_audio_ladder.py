@@ -48,3 +48,11 @@ def test_aac_high_bitrates_disable_mid_side() -> None:
 )  # fmt: skip
 def test_output_sample_rate(source: int, expected: int) -> None:
     assert output_sample_rate(source) == expected
+
+
+def test_vorbis_rate_management_is_opt_in() -> None:
+    plain = {v.name: v for v in ladder(AudioSettings(), "track")}
+    managed = {v.name: v for v in ladder(AudioSettings(vorbis_rate_managed=True), "track")}
+    assert "-minrate" not in plain["ogg-320"].ffmpeg_args()
+    assert "-minrate" in managed["ogg-320"].ffmpeg_args()
+    assert "-minrate" not in managed["mp3-320"].ffmpeg_args()

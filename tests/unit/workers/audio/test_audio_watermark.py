@@ -14,7 +14,12 @@ from stacks.settings import AudioSettings
 from workers.audio.pcm import read_pcm
 from workers.audio.watermark import coding
 from workers.audio.watermark.audible import chime, mix_tags, trial_preview
-from workers.audio.watermark.payload import detect_file, embed_file, user_payload
+from workers.audio.watermark.payload import (
+    MIN_CONFIDENCE,
+    detect_file,
+    embed_file,
+    user_payload,
+)
 
 SETTINGS = AudioSettings(watermark_key="test-watermark-key")
 
@@ -77,7 +82,7 @@ def test_payload_survives_mp3_128k_excerpt(
     excerpt = mp3_excerpt(marked, tmp_path / "copy.mp3", start)
     detection = detect_file(excerpt, SETTINGS)
     assert detection.payload == payload
-    assert detection.confidence >= 6
+    assert detection.confidence >= MIN_CONFIDENCE
     raw_errors = np.sum((detection.soft_bits > 0) != coding.encode(payload).astype(bool))
     assert raw_errors <= 12
 
@@ -85,7 +90,7 @@ def test_payload_survives_mp3_128k_excerpt(
 def test_unmarked_audio_reports_no_payload(master: Path, tmp_path: Path) -> None:
     detection = detect_file(mp3_excerpt(master, tmp_path / "clean.mp3", 2.0), SETTINGS)
     assert detection.payload is None
-    assert detection.confidence < 6
+    assert detection.confidence < MIN_CONFIDENCE
 
 
 def test_wrong_key_finds_nothing(marked: Path, tmp_path: Path) -> None:
