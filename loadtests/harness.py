@@ -23,11 +23,10 @@ from loadtests.catalogue import Catalogue, load_catalogue
 from loadtests.options import thresholds_from
 from loadtests.recorder import Recorder
 from loadtests.report import LoadResult, build_result, write_reports
-from loadtests.sla import Threshold, evaluate, render_table
+from loadtests.sla import EXIT_SLA_FAILED, Threshold, evaluate, render_table
 from loadtests.timeline import Window, window
 from stacks.settings import Settings, load_stack
 
-EXIT_SLA_FAILED = 3
 REPORT_KEY = "mediainfra"
 TIMELINE_INTERVAL_S = 2.0
 ATTRIBUTE = "mediainfra_harness"

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 
 from stacks.settings import SlaSettings
 
+EXIT_SLA_FAILED = 3
+"""Process exit code of a run whose SLA gate failed (0: every SLA held)."""
+
 AGGREGATES = ("p50", "p90", "p95", "p99", "avg", "min", "max", "rate", "value")
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
@@ -133,9 +136,11 @@ def default_thresholds(slas: SlaSettings) -> list[Threshold]:
 
 
 def merge_thresholds(base: list[Threshold], overrides: list[Threshold]) -> list[Threshold]:
-    """`base` with any threshold on the same measurement replaced by its override."""
-    replaced = {t.key for t in overrides}
-    return [t for t in base if t.key not in replaced] + overrides
+    """`base` with any threshold on the same measurement replaced by its override (last wins)."""
+    result = list(base)
+    for override in overrides:
+        result = [t for t in result if t.key != override.key] + [override]
+    return result
 
 
 def evaluate(thresholds: list[Threshold], measurements: Mapping[str, float]) -> list[Verdict]:

@@ -44,7 +44,7 @@ def _handler(objects: dict[str, bytes]) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: object) -> None:  # quiet
             return
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             body = objects.get(self.path)
             if body is None:
                 self.send_response(404)
