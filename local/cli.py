@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,13 +13,16 @@ from local.layout import DEFAULT_ROOT, LocalLayout
 from local.services import ServiceStartError, Supervisor
 from stacks.settings import SettingsError, load_stack
 
+if TYPE_CHECKING:
+    from local.stack import LocalStack
+
 app = typer.Typer(add_completion=False, help="The embedded local stack on 127.0.0.1.")
 
 StackOption = Annotated[str, typer.Option(help="Stack settings to run locally.")]
 RootOption = Annotated[Path, typer.Option(help="State folder (pid files, logs, configs).")]
 
 
-def _stack(stack: str, root: Path):  # type: ignore[no-untyped-def]
+def _stack(stack: str, root: Path) -> LocalStack:
     from local.stack import LocalStack
 
     try:

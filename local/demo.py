@@ -12,6 +12,7 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -188,26 +189,29 @@ def plan_samples(
                 sample.observed = f"upload failed: {exc}"
         samples.append(sample)
 
+    Check = Callable[[], tuple[bool, str, str]]
+
+    def upload_then(path: Path, user: str, check: Check) -> Callable[[], Check]:
+        def start() -> Check:
+            _upload(state, settings, path, user, root)
+            return check
+
+        return start
+
     for path in media.tracks:
         sha = sha256_of(path)
         add(
             f"track {path.name}",
             "variants + HLS, second edge request HIT",
             JobKind.AUDIO,
-            lambda path=path, sha=sha: (
-                _upload(state, settings, path, "demo-artist", root),
-                lambda: checks.track(sha),
-            )[1],
+            upload_then(path, "demo-artist", partial(checks.track, sha)),
         )
     cover_sha = sha256_of(media.cover)
     add(
         f"cover {media.cover.name}",
         "responsive images through the edge",
         JobKind.IMAGE,
-        lambda: (
-            _upload(state, settings, media.cover, "demo-artist", root),
-            lambda: checks.cover(cover_sha),
-        )[1],
+        upload_then(media.cover, "demo-artist", partial(checks.cover, cover_sha)),
     )
     incoming = settings.bucket_name(BucketRole.INCOMING)
     for path in media.stems:
@@ -235,10 +239,7 @@ def plan_samples(
         f"duplicate of {first.name} (other user)",
         "stored once, two references",
         JobKind.SCAN,
-        lambda: (
-            _upload(state, settings, first, "demo-label", root),
-            lambda: checks.duplicate(first_sha),
-        )[1],
+        upload_then(first, "demo-label", partial(checks.duplicate, first_sha)),
     )
     return samples
 

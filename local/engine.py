@@ -44,7 +44,7 @@ class AppliedResource:
 
 def aws_api(endpoint: str, region: str) -> AwsApi:
     """boto3 clients against `endpoint` with moto's test credentials."""
-    session = boto3.session.Session(
+    session: Any = boto3.session.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
     )
     config = Config(retries={"max_attempts": 3, "mode": "standard"})
@@ -74,7 +74,7 @@ class MotoMocks(OfflineMocks):
         """The engine registers resources from several threads; moto calls go one at a time."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        emulation = emulation_of(args.typ, custom=args.custom)
+        emulation = emulation_of(args.typ, custom=bool(args.custom))
         if emulation.status == "component":
             return "", {}
         handler = HANDLERS.get(args.typ)

@@ -100,7 +100,9 @@ def prometheus_rules(settings: Settings) -> PrometheusRules:
         else:
             rules.append(rule)
     rules.append(edge_hit_ratio_rule(settings))
-    document = {"groups": [{"name": f"media-infra-{settings.stack}", "rules": rules}]}
+    document: dict[str, object] = {
+        "groups": [{"name": f"media-infra-{settings.stack}", "rules": rules}]
+    }
     return PrometheusRules(document, skipped)
 
 
