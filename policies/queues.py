@@ -4,6 +4,7 @@ every DLQ has a depth alarm, every queue is encrypted."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -61,25 +62,36 @@ def dead_letter_queues(resources: list[PolicyResource]) -> list[PolicyResource]:
     return dlqs
 
 
-def _metrics(alarm: PolicyResource) -> Iterator[tuple[str, str]]:
+def _known_str(mapping: Any, key: str) -> str | None:
+    """A string input, or None when missing, empty or unknown (a preview)."""
+    try:
+        value = (mapping or {}).get(key)
+    except UnknownValueError:
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def _metrics(alarm: PolicyResource) -> Iterator[tuple[str | None, str | None]]:
     """(metric name, QueueName dimension) of an alarm, its metric queries included."""
     props = alarm.props
-    yield str(props.get("metricName")), str((props.get("dimensions") or {}).get("QueueName"))
+    yield _known_str(props, "metricName"), _known_str(props.get("dimensions"), "QueueName")
     for query in as_list(props.get("metricQueries")):
         metric = query.get("metric") or {}
-        yield (
-            str(metric.get("metricName")),
-            str((metric.get("dimensions") or {}).get("QueueName")),
-        )
+        yield _known_str(metric, "metricName"), _known_str(metric.get("dimensions"), "QueueName")
 
 
 def _alarmed(queue: PolicyResource, metric: str, alarms: list[PolicyResource]) -> bool:
-    name = queue.props.get("name")
+    """Whether an alarm watches `metric` of `queue`: by its QueueName dimension when both
+    names are known, else by the alarm depending on the queue."""
+    name = _known_str(queue.props, "name")
     for alarm in alarms:
         for metric_name, queue_name in _metrics(alarm):
             if metric_name != metric:
                 continue
-            if (name and queue_name == name) or queue in alarm.dependencies:
+            if queue_name is not None and name is not None:
+                if queue_name == name:
+                    return True
+            elif queue in alarm.dependencies:
                 return True
     return False
 

@@ -108,3 +108,40 @@ def zone_setting_value(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], 
         monkeypatch.setattr(cf, "ZoneSetting", Changed)
 
     return inject
+
+
+@pytest.fixture
+def misdirected_alarm(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], None]:
+    """A code change that points one metric's alarm of one queue at the wrong queue name."""
+
+    def inject(metric_name: str, queue_name: str) -> None:
+        real = aws.cloudwatch.MetricAlarm
+
+        class Misdirected(real):  # type: ignore[misc, valid-type]
+            def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
+                dimensions = kwargs.get("dimensions")
+                if kwargs.get("metric_name") == metric_name and dimensions:
+                    kwargs["dimensions"] = _renamed(dimensions, queue_name)
+                super().__init__(resource_name, *args, **kwargs)
+
+        monkeypatch.setattr(aws.cloudwatch, "MetricAlarm", Misdirected)
+
+    return inject
+
+
+def _renamed(dimensions: Any, queue_name: str) -> Any:
+    """Dimensions whose QueueName `queue_name` becomes `queue_name-typo`."""
+    import pulumi
+
+    return pulumi.Output.from_input(dimensions).apply(
+        lambda d: (
+            {
+                **d,
+                "QueueName": f"{d['QueueName']}-typo"
+                if d.get("QueueName") == queue_name
+                else d.get("QueueName"),
+            }
+            if "QueueName" in d
+            else d
+        )
+    )

@@ -124,3 +124,54 @@ def test_check_accepts_settings_objects(prod_settings, prod_report: CheckReport)
     assert report.stack == "prod"
     assert report.resources == prod_report.resources
     assert report.policies == prod_report.policies
+
+
+@pytest.mark.parametrize(
+    ("section", "values", "policy", "resources"),
+    [
+        (
+            "backup",
+            {"vault_lock_min_retention_days": 1},
+            "backup-vault-locked",
+            {"backup-vault", "backup-copy-vault"},
+        ),
+        (
+            "backup",
+            {"continuous_retention_days": 3, "vault_lock_min_retention_days": 1},
+            "backup-continuous-enabled",
+            {"backup-plan"},
+        ),
+        (
+            "processing",
+            {"queues": {"scan": {"max_receive_count": 50}, "audio": {}, "image": {}}},
+            "sqs-queue-has-dlq",
+            {"processing-scan-queue"},
+        ),
+        ("delivery", {"zone": {"brotli": "off"}}, "cloudflare-brotli-on", {"delivery-zone-brotli"}),
+        (
+            "delivery",
+            {"zone": {"min_tls_version": "1.0"}},
+            "cloudflare-min-tls-1-2",
+            {"delivery-zone-min-tls-version"},
+        ),
+    ],
+)
+def test_settings_edits_a_pull_request_could_make_fail(
+    edited_stack_file: Callable[..., Path],
+    section: str,
+    values: dict,
+    policy: str,
+    resources: set[str],
+) -> None:
+    report = check_stack(edited_stack_file("prod", section, **values))
+    assert _blamed(report, policy) == resources
+    assert not report.passed
+
+
+def test_alarm_on_the_wrong_queue_name_fails_naming_the_queue(
+    misdirected_alarm: Callable[[str, str], None],
+) -> None:
+    misdirected_alarm("ApproximateAgeOfOldestMessage", "musicco-media-audio-prod")
+    report = check_stack("prod")
+    assert _blamed(report, "sqs-queue-age-alarm") == {"processing-audio-queue"}
+    assert _blamed(report, "sqs-dlq-depth-alarm") == set()
