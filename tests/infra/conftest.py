@@ -1,6 +1,6 @@
 """Where the servers under test listen.
 
-Against this machine (testinfra's default local backend) the session starts the servers it
+Against this machine (testinfra's default local backend) the module starts the servers it
 checks (moto, clamd, the Varnish edge and its origin, Prometheus) on free ports and stops
 them after. Against another host (`pytest tests/infra --hosts=ssh://worker-1` or
 `docker://...`), pass where its servers listen instead and nothing is started:
@@ -34,7 +34,7 @@ def _parse(text: str) -> dict[str, tuple[str, int]]:
     return endpoints
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def endpoints(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, tuple[str, int]]]:
