@@ -41,7 +41,7 @@ def add_options(parser: Any) -> None:
     add("uploads-url", default="", help="Base URL of the uploads API (upload scenarios).")
     add("upload-token", default="", help="Bearer token for the uploads API.")
     add("upload-token-secret", default="", help="HMAC secret to issue test tokens instead.")
-    add("upload-bytes", type=int, default=1024 * 1024, help="Size of each upload.")
+    add("upload-bytes", type=int, default=8 * 1024**2, help="Size of each upload.")
     add("aws-endpoint", default="", help="S3 endpoint to poll for derivatives (queue wait).")
     add("derivatives-bucket", default="", help="Bucket polled for derivatives (default: stack's).")
     add("queue-wait-timeout", type=float, default=120.0, help="Give up waiting after (s).")

@@ -1,8 +1,8 @@
 """Scenario: processing queue wait — upload a track, time until its derivatives are ready.
 
 A short WAV (a unique tone, so deduplication cannot skip it) goes in through the uploads
-API; the derivatives bucket is then polled over the S3 API for the HLS master playlist under
-`audio/<sha256>/` (where the pipeline writes a track's derivatives). The time from the
+API; the derivatives bucket is then polled over the S3 API for `audio/<sha256>/manifest.json`,
+which the audio worker writes last, as the commit of a track's derivatives. The time from the
 completed upload to that object is the `queue_wait` sample (scan, dedup, transcode).
 """
 
@@ -24,7 +24,7 @@ from loadtests.upload import bearer_token, multipart_upload
 from loadtests.users import MediaUser
 
 POLL_S = 0.5
-READY_SUFFIX = "master.m3u8"
+READY_NAME = "manifest.json"
 SAMPLE_RATE = 44100
 
 
@@ -65,8 +65,8 @@ class ProcessingUser(MediaUser):
         self.rng = random.Random()
 
     def _ready(self, prefix: str) -> bool:
-        listing = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix)
-        return any(obj["Key"].endswith(READY_SUFFIX) for obj in listing.get("Contents", []))
+        listing = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=f"{prefix}{READY_NAME}")
+        return any(obj["Key"] == f"{prefix}{READY_NAME}" for obj in listing.get("Contents", []))
 
     @task
     def upload_and_wait(self) -> None:

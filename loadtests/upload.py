@@ -28,7 +28,7 @@ def bearer_token(options: Any, user_id: str) -> str | None:
         return None
     from workers.uploads.tokens import issue_token
 
-    return issue_token(secret, user_id, TOKEN_TTL_S)
+    return issue_token(str(secret).encode(), user_id, TOKEN_TTL_S)
 
 
 def multipart_upload(user: MediaUser, token: str, body: bytes, filename: str, kind: str) -> bool:
@@ -103,5 +103,5 @@ class UploadUser(MediaUser):
         if not self.enabled or self.token is None:
             self.stop()
             return
-        size = int(getattr(self.environment.parsed_options, "upload_bytes", 1024 * 1024))
+        size = int(getattr(self.environment.parsed_options, "upload_bytes", 8 * 1024**2))
         multipart_upload(self, self.token, os.urandom(size), "load.bin", "application/octet-stream")
