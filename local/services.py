@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -102,6 +103,26 @@ def group_members(pgid: int) -> list[int]:
     return members
 
 
+def listen_address(health: Health) -> tuple[str, int] | None:
+    """The `(host, port)` a service will listen on, from its health check (None: unknown)."""
+    if health.kind == "process" or not health.target:
+        return None
+    target = urlsplit(health.target) if health.kind == "http" else None
+    if target is not None:
+        return (target.hostname or "127.0.0.1", target.port or 80)
+    host, _, port = health.target.rpartition(":")
+    return host, int(port)
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Whether something accepts TCP connections on `host:port` right now."""
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
 def check_health(health: Health, pid: int, timeout: float = 2.0) -> bool:
     """Run one health check; `process` only needs the pid alive."""
     if not process_alive(pid):
@@ -146,6 +167,11 @@ class Supervisor:
             if existing.healthy and existing.address == spec.address:
                 return existing
             self.stop(spec.name)
+        listen = listen_address(spec.health)
+        if listen and port_in_use(*listen):
+            raise ServiceStartError(
+                f"{spec.name}: {listen[0]}:{listen[1]} is already in use by another process"
+            )
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_file(spec.name)

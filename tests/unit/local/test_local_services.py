@@ -15,6 +15,7 @@ from local.services import (
     ServiceSpec,
     ServiceStartError,
     Supervisor,
+    check_health,
     group_members,
     process_alive,
 )
@@ -108,3 +109,23 @@ def test_unhealthy_service_is_stopped_after_the_timeout(tmp_path: Path) -> None:
     with pytest.raises(ServiceStartError, match="not healthy"):
         supervisor.start(spec)
     assert supervisor.names() == []
+
+
+def test_a_port_taken_by_someone_else_is_refused_before_starting(tmp_path: Path) -> None:
+    port = free_port()
+    stranger = subprocess.Popen([*_http_server(port)], start_new_session=True)
+    try:
+        supervisor = Supervisor(tmp_path)
+        health = Health("http", f"http://127.0.0.1:{port}/")
+        import time
+
+        deadline = time.monotonic() + 10
+        while not check_health(health, stranger.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        with pytest.raises(ServiceStartError, match=f"127.0.0.1:{port} is already in use"):
+            supervisor.start(ServiceSpec("web", _http_server(port), "-", health))
+        assert supervisor.names() == []
+        assert stranger.poll() is None
+    finally:
+        stranger.kill()
+        stranger.wait()
