@@ -98,7 +98,7 @@ class DemoChecks:
         edge = self.edge_twice(mp3[0])
         hls = f", HLS {self.edge_twice(master)}" if master else ", no HLS"
         url = f"{self.state.edge_url}/{master or mp3[0]}"
-        return edge == "MISS->HIT", f"{len(variants)} variants, edge {edge}{hls}", url
+        return edge.endswith("->HIT"), f"{len(variants)} variants, edge {edge}{hls}", url
 
     def cover(self, sha: str) -> tuple[bool, str, str]:
         keys = self.keys(BucketRole.DERIVATIVES, f"images/{sha}/")
