@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import write_music
+from audio_media import write_music
 
 from workers.audio.watermark.payload import MIN_CONFIDENCE
 

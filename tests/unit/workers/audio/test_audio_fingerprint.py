@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import write_music
+from audio_media import write_music
 
 from workers.audio.ffmpeg import UnsupportedMediaError
 from workers.audio.fingerprint import fingerprint, is_near_duplicate, similarity

@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import make_audio
+from audio_media import make_audio
 
 from workers.audio.ffmpeg import UnsupportedMediaError
 from workers.audio.flac import encode_flac

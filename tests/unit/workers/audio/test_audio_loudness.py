@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_audio
+from audio_media import make_audio
 from scipy.io import wavfile
 
 from stacks.settings import AudioSettings

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import m3u8
 import pytest
-from conftest import make_audio
+from audio_media import make_audio
 from mutagen.flac import FLAC
 from mutagen.id3 import ID3
 from mutagen.mp4 import MP4

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import music, write_music
+from audio_media import music, write_music
 
 from stacks.settings import AudioSettings
 from workers.audio.pcm import read_pcm
