@@ -65,3 +65,71 @@ def cost(
     except (SettingsError, WorkloadError, KeyError) as exc:
         raise _fail(str(exc)) from None
     typer.echo(cost_report.render(stack, load, baseline, optimised, savings))
+
+
+@audit_app.callback()
+def _audit() -> None:
+    """Access-log audit: who accessed what, deletes, policy changes, anomalies."""
+
+
+def _local_endpoint(stack: str) -> str:
+    from local.layout import DEFAULT_ROOT, LocalLayout, StackState
+
+    state = StackState.load(LocalLayout(DEFAULT_ROOT))
+    if state is None or state.stack != stack:
+        raise _fail(f"no running local stack {stack!r}: start it with `mediainfra local up`")
+    return state.endpoint
+
+
+@audit_app.command("report")
+def audit_report(
+    stack: Annotated[str, typer.Option(help="Stack whose logs bucket to read.")] = "local",
+    logs: Annotated[Path | None, typer.Option(help="Read log files from this folder.")] = None,
+    bucket: Annotated[str | None, typer.Option(help="Logs bucket (default: the stack's).")] = None,
+    prefix: Annotated[str, typer.Option(help="Key prefix of the log objects.")] = "access-logs/",
+    endpoint: Annotated[str | None, typer.Option(help="S3 endpoint URL.")] = None,
+    window_seconds: Annotated[int, typer.Option(help="Detector window.")] = 3600,
+    min_downloads: Annotated[int, typer.Option(help="Downloads in a window to alert.")] = 20,
+    min_deletes: Annotated[int, typer.Option(help="Deletes in a run to alert.")] = 25,
+    known: Annotated[list[str] | None, typer.Option(help="A known principal.")] = None,
+    parquet: Annotated[Path | None, typer.Option(help="Also write the records here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Audit S3 server access logs: who accessed what, deletes, policy changes, anomalies."""
+    import json
+
+    from analytics import audit_report as reports
+    from analytics import log_sources
+    from analytics.detectors import AuditThresholds
+    from stacks.settings import BucketRole, SettingsError, load_stack
+
+    thresholds = AuditThresholds(
+        window_seconds=window_seconds, min_downloads=min_downloads, min_deletes=min_deletes
+    )
+    sizes = None
+    try:
+        if logs is not None:
+            parsed = log_sources.read_dir(logs)
+        else:
+            import boto3
+
+            settings = load_stack(stack)
+            url = endpoint or (_local_endpoint(stack) if settings.environment == "local" else None)
+            keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+            s3 = boto3.client(
+                "s3", endpoint_url=url, region_name=settings.region, **(keys if url else {})
+            )
+            parsed = log_sources.read_bucket(
+                s3, bucket or settings.bucket_name(BucketRole.LOGS), prefix
+            )
+            media = [settings.bucket_name(r) for r in BucketRole if r is not BucketRole.LOGS]
+            sizes = log_sources.inventory(s3, media)
+        report = reports.audit(
+            parsed, thresholds, known or (), sizes, str(parquet) if parquet else None
+        )
+    except (FileNotFoundError, SettingsError) as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), indent=1, default=str))
+    else:
+        typer.echo(reports.render_text(report))
