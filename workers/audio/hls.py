@@ -2,7 +2,7 @@
 
 ffmpeg writes the per-rendition VOD playlists and segments; the master playlist is written
 here from the segments actually produced: BANDWIDTH is the peak segment bit rate and
-AVERAGE-BANDWIDTH the mean, as RFC 8216 defines them.
+AVERAGE-BANDWIDTH the mean (init segment included), as RFC 8216 defines them.
 """
 
 from __future__ import annotations
@@ -47,21 +47,36 @@ def rendition_name(variant: Variant) -> str:
     return f"aac-{variant.bitrate_kbps}"
 
 
+def peak_bit_rate(sizes: Sequence[int], durations: Sequence[float], target: float) -> float:
+    """RFC 8216 §4.3.4.2: the largest bit rate of any run of contiguous segments lasting
+    0.5 to 1.5 target durations (a lone short tail segment does not count on its own)."""
+    best = 0.0
+    for start in range(len(sizes)):
+        total_bytes, total_seconds = 0, 0.0
+        for end in range(start, len(sizes)):
+            total_bytes += sizes[end]
+            total_seconds += durations[end]
+            if total_seconds > 1.5 * target:
+                break
+            if total_seconds >= 0.5 * target:
+                best = max(best, total_bytes * 8 / total_seconds)
+    if best == 0.0:  # the whole stream is shorter than half a target duration
+        best = sum(sizes) * 8 / max(sum(durations), 1e-9)
+    return best
+
+
 def _measure(variant: Variant, playlist_path: Path) -> HlsRendition:
     playlist = m3u8.load(str(playlist_path))
     init = playlist.segment_map[0].uri if playlist.segment_map else None
     init_size = (playlist_path.parent / init).stat().st_size if init else 0
-    rates, total_bytes, total_seconds = [], init_size, 0.0
-    for segment in playlist.segments:
-        size = (playlist_path.parent / segment.uri).stat().st_size
-        rates.append(size * 8 / segment.duration)
-        total_bytes += size
-        total_seconds += segment.duration
+    sizes = [(playlist_path.parent / s.uri).stat().st_size for s in playlist.segments]
+    durations = [float(s.duration) for s in playlist.segments]
+    total_seconds = sum(durations)
     return HlsRendition(
         variant=variant,
         playlist=playlist_path,
-        peak_bps=math.ceil(max(rates)),
-        average_bps=math.ceil(total_bytes * 8 / total_seconds),
+        peak_bps=math.ceil(peak_bit_rate(sizes, durations, float(playlist.target_duration))),
+        average_bps=math.ceil((init_size + sum(sizes)) * 8 / total_seconds),
         duration=total_seconds,
     )
 

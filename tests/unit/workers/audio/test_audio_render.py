@@ -15,6 +15,7 @@ from mutagen.mp4 import MP4
 from mutagen.oggvorbis import OggVorbis
 
 from stacks.settings import AudioSettings
+from workers.audio.hls import peak_bit_rate
 from workers.audio.render import Rendition, render
 from workers.audio.tags import Tags, read_tags
 
@@ -91,21 +92,40 @@ def test_hls_tree_is_valid_and_covers_the_track(rendered: tuple[Path, Rendition]
         assert media.segment_map and (media_path.parent / media.segment_map[0].uri).exists()
         total = sum(s.duration for s in media.segments)
         assert abs(total - 12.0) <= 0.05
-        peak = 0.0
+        full_segment_rates = []
         for segment in media.segments:
             seg_path = media_path.parent / segment.uri
             assert segment.duration <= 6.1
-            peak = max(peak, seg_path.stat().st_size * 8 / segment.duration)
+            if segment.duration >= 3.0:  # RFC 8216: runs of 0.5-1.5 target durations
+                full_segment_rates.append(seg_path.stat().st_size * 8 / segment.duration)
             init = (media_path.parent / media.segment_map[0].uri).read_bytes()
             joined = seg_path.with_suffix(".joined.mp4")
             joined.write_bytes(init + seg_path.read_bytes())
             stream = ffprobe(joined)["streams"][0]
             joined.unlink()
             assert stream["codec_name"] == "aac"
-        assert info.bandwidth >= peak
-        assert info.bandwidth == pytest.approx(peak, rel=0.01)
+        assert info.bandwidth >= max(full_segment_rates)
+        assert info.bandwidth == pytest.approx(max(full_segment_rates), rel=0.02)
+        assert info.average_bandwidth <= info.bandwidth
         bandwidths.append(info.bandwidth)
     assert bandwidths == sorted(bandwidths)
+
+
+def test_hls_master_plays_through_ffmpeg(rendered: tuple[Path, Rendition]) -> None:
+    root, rendition = rendered
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+         str(root / rendition.hls_master)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert abs(float(out.stdout) - 12.0) <= 0.05
+
+
+def test_peak_bit_rate_follows_rfc_8216() -> None:
+    # a lone 0.02 s tail segment is judged together with its neighbour
+    assert peak_bit_rate([6000, 6000, 200], [6.0, 6.0, 0.02], 6.0) == pytest.approx(6200 * 8 / 6.02)
+    assert peak_bit_rate([6000, 9000], [6.0, 6.0], 6.0) == pytest.approx(12000)
+    assert peak_bit_rate([500], [1.0], 6.0) == pytest.approx(4000)
 
 
 def test_manifest_lists_every_file_with_size_and_sha256(rendered: tuple[Path, Rendition]) -> None:
