@@ -25,6 +25,9 @@ from prometheus_client.registry import Collector
 
 from stacks.settings import BucketRole, JobKind, Settings, load_stack
 
+BUCKET_SIZE_REFRESH_SECONDS = 15.0
+"""Bucket sizes are re-summed at most this often (a full listing per scrape is too much)."""
+
 VARNISH_COUNTERS = {
     "MAIN.cache_hit": "hits",
     "MAIN.cache_miss": "misses",
@@ -65,6 +68,8 @@ class LocalCollector(Collector):
         self.s3 = session.client("s3", endpoint_url=endpoint)
         self.varnish_dir = varnish_dir
         self._backlog_since: dict[str, float] = {}
+        self._sizes: tuple[float, dict[str, int]] = (0.0, {})
+        """When the bucket sizes were last summed, and the sums (listing is not free)."""
 
     def collect(self) -> Iterator[Any]:
         yield from self._queues()
@@ -113,6 +118,16 @@ class LocalCollector(Collector):
         size = GaugeMetricFamily(
             "mediainfra_bucket_size_bytes", "Bytes stored in a bucket", labels=["bucket"]
         )
+        summed_at, sizes = self._sizes
+        if time.monotonic() - summed_at > BUCKET_SIZE_REFRESH_SECONDS:
+            sizes = self._sum_sizes()
+            self._sizes = (time.monotonic(), sizes)
+        for role, total in sizes.items():
+            size.add_metric([role], total)
+        return size
+
+    def _sum_sizes(self) -> dict[str, int]:
+        sizes = {}
         for role in BucketRole:
             total = 0
             paginator = self.s3.get_paginator("list_objects_v2")
@@ -121,8 +136,8 @@ class LocalCollector(Collector):
                     total += sum(item["Size"] for item in page.get("Contents", []))
             except self.s3.exceptions.NoSuchBucket:
                 continue
-            size.add_metric([role.value], total)
-        return size
+            sizes[role.value] = total
+        return sizes
 
     def _edge(self) -> Iterator[Any]:
         assert self.varnish_dir is not None

@@ -4,7 +4,8 @@ The rules come from the same neutral alarm table as the CloudWatch alarms
 (`components.alarm_rules.alarm_specs`, pure, no Pulumi): each spec's `signal` maps to a
 PromQL expression over the metrics the local stack exposes (origin, exporter), with the
 spec's threshold, comparison and severity. Signals without a local source (AWS Backup) are
-returned as skipped. One extra rule watches the edge hit ratio against its SLA.
+returned as skipped. Two extra rules watch the edge: hit ratio below its SLA, and origin
+pulls spiking.
 """
 
 from __future__ import annotations
@@ -89,6 +90,26 @@ def edge_hit_ratio_rule(settings: Settings) -> dict[str, object]:
     }
 
 
+MISS_SPIKE_FACTOR = 3.0
+"""Edge misses (origin pulls) per second over 1 m this many times the 15 m rate: a spike."""
+MISS_SPIKE_MIN_PER_SECOND = 5.0
+"""...and at least this many per second, so an idle edge does not page anyone."""
+
+
+def edge_miss_spike_rule(settings: Settings) -> dict[str, object]:
+    """Origin pulls spiking: a purge storm, a cold edge, or a cache key that stopped matching."""
+    recent = "rate(edge_cache_backend_requests_total[1m])"
+    baseline = "rate(edge_cache_backend_requests_total[15m])"
+    return {
+        "alert": "edge-miss-spike",
+        "expr": f"{recent} > {MISS_SPIKE_FACTOR:g} * {baseline} "
+        f"and {recent} > {MISS_SPIKE_MIN_PER_SECOND:g}",
+        "for": "1m",
+        "labels": {"severity": "warning", "stack": settings.stack, "signal": "edge_miss_spike"},
+        "annotations": {"summary": "Origin pulls from the edge spiking"},
+    }
+
+
 def prometheus_rules(settings: Settings) -> PrometheusRules:
     """All local alert rules of a stack, one group."""
     rules: list[dict[str, object]] = []
@@ -100,6 +121,7 @@ def prometheus_rules(settings: Settings) -> PrometheusRules:
         else:
             rules.append(rule)
     rules.append(edge_hit_ratio_rule(settings))
+    rules.append(edge_miss_spike_rule(settings))
     document: dict[str, object] = {
         "groups": [{"name": f"media-infra-{settings.stack}", "rules": rules}]
     }

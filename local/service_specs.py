@@ -202,7 +202,8 @@ def worker(
         health=Health("process"),
         description=f"{kind.value} worker (stands in for the ECS service)",
         env=app_env(settings, state),
-        start_timeout_seconds=5.0,
+        start_timeout_seconds=10.0,
+        settle_seconds=2.0,
     )
 
 

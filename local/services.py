@@ -50,6 +50,8 @@ class ServiceSpec:
     description: str = ""
     env: Mapping[str, str] = field(default_factory=dict)
     start_timeout_seconds: float = 60.0
+    settle_seconds: float = 0.0
+    """Healthy only once it has also stayed up this long (catches a crash right after start)."""
 
 
 @dataclass(frozen=True)
@@ -201,7 +203,8 @@ class Supervisor:
             "health": asdict(spec.health),
         }
         self.pid_file(spec.name).write_text(json.dumps(record, indent=2))
-        deadline = time.monotonic() + spec.start_timeout_seconds
+        started = time.monotonic()
+        deadline = started + spec.start_timeout_seconds
         while time.monotonic() < deadline:
             if child.poll() is not None:
                 self.pid_file(spec.name).unlink(missing_ok=True)
@@ -209,7 +212,8 @@ class Supervisor:
                     f"{spec.name}: {' '.join(spec.argv)} exited with {child.returncode}: "
                     f"{last_line(log_path)}"
                 )
-            if check_health(spec.health, child.pid):
+            settled = time.monotonic() - started >= spec.settle_seconds
+            if settled and check_health(spec.health, child.pid):
                 return self._state_from(record)
             time.sleep(0.2)
         self.stop(spec.name)

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components.cache_rules import classify
@@ -30,6 +30,7 @@ def _first_match(delivery: DeliverySettings, path: str) -> str | None:
 segments = st.text(alphabet="abAB09._-", min_size=1, max_size=6)
 
 
+@settings(deadline=None)
 @given(
     parts=st.lists(segments, min_size=1, max_size=3),
     extension=st.sampled_from(["mp3", "Mp3", "m3u8", "ts", "webp", "JPG", "json", "", "flac"]),

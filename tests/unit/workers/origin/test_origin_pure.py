@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components.cache_rules import classify as edge_classify
@@ -73,6 +73,7 @@ def test_unsatisfiable_ranges(header: str) -> None:
 path_segments = st.text(alphabet="abcAB019._-", min_size=1, max_size=8)
 
 
+@settings(deadline=None)
 @given(
     segments=st.lists(path_segments, min_size=1, max_size=4),
     extension=st.sampled_from(["mp3", "MP3", "m3u8", "m4s", "webp", "json", "", "flac", "Ts"]),
