@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from local.alert_receiver import read_alerts
 from local.layout import DEFAULT_ROOT, LocalLayout
 from local.services import ServiceStartError, Supervisor
 from stacks.settings import SettingsError, load_stack
@@ -89,6 +90,11 @@ def print_status(root: Path, console: Console | None = None) -> None:
     emulated = state.summary.get("emulated", {})
     if emulated:
         console.print(f"created in moto: {', '.join(sorted(t.split(':')[-1] for t in emulated))}")
+    received = read_alerts(LocalLayout(root).alerts_file)
+    firing = [a for a in received if a.get("status") == "firing"]
+    console.print(f"alerts received: {len(received)} ({len(firing)} firing notifications)")
+    for alert in received[-5:]:
+        console.print(f"  {alert['source']}: {alert['name']} {alert['severity']} {alert['status']}")
 
 
 @app.command()
