@@ -133,3 +133,47 @@ def audit_report(
         typer.echo(json.dumps(report.to_json(), indent=1, default=str))
     else:
         typer.echo(reports.render_text(report))
+
+
+@analytics_app.callback()
+def _analytics() -> None:
+    """Storage analytics: usage, cost breakdown, forecast."""
+
+
+@analytics_app.command("report")
+def analytics_report(
+    out: Annotated[Path, typer.Option(help="Folder for index.html, summary.json, Grafana.")],
+    corpus: Annotated[Path | None, typer.Option(help="Analyse a generated corpus.")] = None,
+    stack: Annotated[str, typer.Option(help="Stack (settings, prices, buckets).")] = "local",
+    endpoint: Annotated[str | None, typer.Option(help="S3 endpoint URL.")] = None,
+    horizon_days: Annotated[int, typer.Option(help="Forecast horizon.")] = 30,
+) -> None:
+    """Usage by bucket/prefix/user, cost by bucket and class, growth forecast: HTML + Grafana."""
+    from analytics import dashboard, inventory
+    from analytics.corpus import load
+    from analytics.storage_classes import UnpricedStorageClassError
+    from stacks.settings import BucketRole, SettingsError, load_stack
+
+    try:
+        settings = load_stack(stack)
+        if corpus is not None:
+            objects = inventory.from_corpus(load(corpus), settings)
+            source = f"corpus {corpus}"
+        else:
+            import boto3
+
+            url = endpoint or (_local_endpoint(stack) if settings.environment == "local" else None)
+            keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+            s3 = boto3.client(
+                "s3", endpoint_url=url, region_name=settings.region, **(keys if url else {})
+            )
+            objects = inventory.from_s3(s3, [settings.bucket_name(r) for r in BucketRole])
+            source = f"stack {stack}"
+        summary = dashboard.summarise(objects, settings, source, horizon_days)
+        paths = dashboard.write_report(summary, settings, out)
+    except (FileNotFoundError, SettingsError, UnpricedStorageClassError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(
+        f"{summary.objects} objects, {summary.total_gib:.3f} GiB, "
+        f"${summary.storage_usd_month:.4f}/month; wrote " + ", ".join(str(p) for p in paths)
+    )
