@@ -65,7 +65,9 @@ def charts(timeline: list[dict[str, Any]]) -> list[Markup]:
                 "Throughput", xs, {"req/s": column("rps"), "MB/s": column("mb_per_s")}, "per s"
             )
         ),
-        Markup(line_chart("Edge cache hit ratio", xs, {"hit %": column("hit_ratio")}, "%")),
+        Markup(
+            line_chart("Edge cache hit ratio", xs, {"hit %": column("hit_ratio")}, "%", y_max=100.0)
+        ),
     ]
 
 

@@ -22,13 +22,16 @@ def line_chart(
     y_label: str,
     width: int = 640,
     height: int = 260,
+    y_max: float | None = None,
 ) -> str:
     """An SVG line chart of named series over `xs` (None values leave gaps)."""
-    left, right, top, bottom = 60, 20, 30, 40
+    left, right, top, bottom = 72, 20, 30, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [v for ys in series.values() for v in ys if v is not None]
     x_low, x_high = (min(xs), max(xs)) if xs else (0.0, 1.0)
     y_high = max(values) * 1.1 if values and max(values) > 0 else 1.0
+    if y_max is not None:
+        y_high = y_max
     x_span = (x_high - x_low) or 1.0
 
     def sx(x: float) -> float:
@@ -51,7 +54,7 @@ def line_chart(
         )
         parts.append(
             f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="10" '
-            f'text-anchor="end">{tick:.3g}</text>'
+            f'text-anchor="end">{tick:.4g}</text>'
         )
     for tick in _ticks(x_low, x_high):
         parts.append(
