@@ -6,8 +6,10 @@ HTTPS port; an ACM certificate for `origin_hostname` (plus the media domain, whi
 Cloudflare sends as SNI); an HTTPS listener (TLS 1.2+) with mutual TLS for authenticated
 origin pulls (`verify` against a trust store when `origin_pull_ca_bundle_s3_uri` is set,
 else `passthrough`); a target group and the delivery service (`mediainfra origin serve`,
-read-only on `derivatives`) in the private subnets, reachable only from the ALB, scaled on
-requests per target.
+read-only on `derivatives`, its URL-signing key from a Secrets Manager secret) in the private
+subnets, reachable only from the ALB, scaled on requests per target. The ALB's egress also
+reaches the uploads API's port when `uploads_service.enabled` (`components.uploads` adds its
+listener rule and target group).
 
 Cloudflare side (when `delivery.cloudflare_zone_id` is set): one `ZoneSetting` per zone
 setting, tiered caching (+ smart topology), the cache-rules ruleset from
@@ -27,13 +29,18 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_cloudflare as cf
 
+from components.autoscaling import request_count_autoscaling
 from components.edge import build_edge, certificate_validation_records
-from components.fargate import CONTAINER_NAME, fargate_task, request_count_autoscaling
+from components.fargate import CONTAINER_NAME, TaskSpec, fargate_task, managed_secret
 from components.iam_policies import DELIVERY, WORKER_ACCESS, StackArns, task_role_policy
 from stacks.settings import BucketRole, Settings
 
 TYPE_TOKEN = "media-infra:delivery:MediaDelivery"
 ORIGIN_COMMAND = ("mediainfra", "origin", "serve")
+SIGNING_KEY_ENV = "MEDIAINFRA_ORIGIN_SIGNING_KEY"
+"""Where `mediainfra origin serve` reads the URL-signing key (a Secrets Manager secret)."""
+LISTEN_ALL = "0.0.0.0"
+"""Inside the task the origin listens on every address; its security group admits the ALB."""
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 
@@ -57,6 +64,20 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
+def origin_command(settings: Settings) -> list[str]:
+    """`mediainfra origin serve` for this stack, listening on the container port."""
+    port = str(settings.delivery.origin_container_port)
+    return [*ORIGIN_COMMAND, "--stack", settings.stack, "--host", LISTEN_ALL, "--port", port]
+
+
+def alb_target_ports(settings: Settings) -> list[int]:
+    """Ports the origin ALB forwards to: the origin's, and the uploads API's when it runs."""
+    ports = {settings.delivery.origin_container_port}
+    if settings.uploads_service.enabled:
+        ports.add(settings.uploads.port)
+    return sorted(ports)
+
+
 def cluster_name(cluster_arn: str) -> str:
     """The cluster name at the end of an ECS cluster ARN."""
     return cluster_arn.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
@@ -67,6 +88,9 @@ class MediaDelivery(pulumi.ComponentResource):
 
     load_balancer: aws.lb.LoadBalancer | None
     target_group: aws.lb.TargetGroup | None
+    listener: aws.lb.Listener | None
+    alb_security_group: aws.ec2.SecurityGroup | None
+    signing_secret: aws.secretsmanager.Secret | None
     service: aws.ecs.Service | None
     task_role: aws.iam.Role | None
     cache_ruleset: cf.Ruleset | None
@@ -82,6 +106,7 @@ class MediaDelivery(pulumi.ComponentResource):
         settings = args.settings
         self._zone_id = settings.delivery.cloudflare_zone_id
         self.load_balancer = self.target_group = self.service = self.task_role = None
+        self.listener = self.alb_security_group = self.signing_secret = None
         self.cache_ruleset = self.purge_token = None
         if settings.network is not None:
             self._origin()
@@ -92,6 +117,9 @@ class MediaDelivery(pulumi.ComponentResource):
             {
                 "load_balancer": self.load_balancer,
                 "target_group": self.target_group,
+                "listener": self.listener,
+                "alb_security_group": self.alb_security_group,
+                "signing_secret": self.signing_secret,
                 "service": self.service,
                 "task_role": self.task_role,
                 "cache_ruleset": self.cache_ruleset,
@@ -121,15 +149,17 @@ class MediaDelivery(pulumi.ComponentResource):
             ],
             egress=[
                 aws.ec2.SecurityGroupEgressArgs(
-                    description="to the origin tasks",
+                    description="to the tasks behind the ALB",
                     protocol="tcp",
-                    from_port=delivery.origin_container_port,
-                    to_port=delivery.origin_container_port,
+                    from_port=port,
+                    to_port=port,
                     cidr_blocks=["0.0.0.0/0"],
                 )
+                for port in alb_target_ports(settings)
             ],
             opts=self._child,
         )
+        self.alb_security_group = alb_group
         service_group = aws.ec2.SecurityGroup(
             f"{self._name}-origin-sg",
             description="media-infra origin tasks: from the ALB only, HTTPS out to S3",
@@ -176,7 +206,7 @@ class MediaDelivery(pulumi.ComponentResource):
             ),
             opts=self._child,
         )
-        listener = aws.lb.Listener(
+        self.listener = listener = aws.lb.Listener(
             f"{self._name}-https",
             load_balancer_arn=self.load_balancer.arn,
             port=delivery.origin_port,
@@ -242,17 +272,28 @@ class MediaDelivery(pulumi.ComponentResource):
             lambda v: StackArns(kms_key=v[0], buckets={BucketRole.DERIVATIVES: v[1]})
         )
         config = settings.processing.delivery_service
+        self.signing_secret = managed_secret(
+            self,
+            f"{self._name}-signing-key",
+            settings,
+            role="origin-signing-key",
+            description="The delivery origin's URL-signing key (premium URLs)",
+            kms_key_arn=args.kms_key_arn,
+        )
         task = fargate_task(
             self,
             f"{self._name}-origin",
             settings,
             role="origin",
-            command=ORIGIN_COMMAND,
+            command=origin_command(settings),
             service=config,
             task_policy=arns.apply(
                 lambda a: json.dumps(task_role_policy(WORKER_ACCESS[DELIVERY], a))
             ),
             port=settings.delivery.origin_container_port,
+            spec=TaskSpec(
+                secrets={SIGNING_KEY_ENV: self.signing_secret.arn}, kms_key_arn=args.kms_key_arn
+            ),
         )
         self.task_role = task.task_role
         self.service = aws.ecs.Service(

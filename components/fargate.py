@@ -1,50 +1,49 @@
-"""Fargate building blocks shared by the worker services and the delivery origin.
+"""Fargate building blocks shared by the workers, the origin, the uploads API and the tasks.
 
 `fargate_task` makes a task role (with the policy it is given), an execution role (pull the
-image, write the log group), a log group and a task definition whose single container gets
-the stack settings as JSON in `MEDIAINFRA_SETTINGS`. `backlog_autoscaling` scales a service
-on visible queue messages per running task (target tracking, metric math). The JSON parts are
-pure functions.
+image, write the log group, read the task's secrets and nothing else), a log group and a task
+definition. Its main container gets the stack settings as JSON in `MEDIAINFRA_SETTINGS`
+without the secret fields (`SECRET_SETTINGS`); secrets reach containers only through
+`secrets` (`valueFrom` a Secrets Manager ARN), never as plain environment values. Sidecars
+(the scan task's clamd) are extra containers the main one waits for (`dependsOn` HEALTHY).
+`managed_secret` creates a Secrets Manager secret whose value is set outside Pulumi. The
+JSON parts are pure functions.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import pulumi
 import pulumi_aws as aws
-from pulumi_aws.appautoscaling import (  # the SDK's generated names are long
-    PolicyTargetTrackingScalingPolicyConfigurationArgs as TargetTrackingArgs,
-)
-from pulumi_aws.appautoscaling import (
-    PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationArgs as MetricSpecArgs,  # noqa: E501
-)
-from pulumi_aws.appautoscaling import (
-    PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricArgs as MetricQueryArgs,  # noqa: E501
-)
-from pulumi_aws.appautoscaling import (
-    PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricMetricStatArgs as MetricStatArgs,  # noqa: E501
-)
-from pulumi_aws.appautoscaling import (
-    PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricMetricStatMetricArgs as MetricStatMetricArgs,  # noqa: E501
-)
-from pulumi_aws.appautoscaling import (
-    PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricMetricStatMetricDimensionArgs as DimensionArgs,  # noqa: E501
-)
-from pulumi_aws.appautoscaling import (
-    PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs as PredefinedMetricArgs,  # noqa: E501
-)
 
 from components.iam_policies import assume_role_policy, execution_role_policy
-from stacks.settings import JobKind, Settings, WorkerService
+from stacks.settings import JobKind, ScanSettings, Settings
 
 SETTINGS_ENV = "MEDIAINFRA_SETTINGS"
 CONTAINER_NAME = "worker"
+CLAMD_CONTAINER = "clamd"
 LOG_RETENTION_DAYS = 30
 STOP_TIMEOUT_SECONDS = 120
+WATERMARK_KEY_ENV = "MEDIAINFRA_AUDIO_WATERMARK_KEY"
+"""Where the audio worker receives `audio.watermark_key` (a Secrets Manager secret)."""
+SECRET_SETTINGS: Mapping[str, frozenset[str]] = {"audio": frozenset({"watermark_key"})}
+"""Settings fields that are secrets: never in `MEDIAINFRA_SETTINGS`, only in `secrets`."""
+SIDECAR_HOSTS = frozenset({"127.0.0.1", "localhost"})
+CLAMD_LIMIT_KEYS = ("StreamMaxLength", "MaxFileSize", "MaxScanSize")
+
+
+class TaskSizing(Protocol):
+    """CPU units and memory of a task (`WorkerService` or `TaskSize`)."""
+
+    @property
+    def cpu(self) -> int: ...
+
+    @property
+    def memory_mib(self) -> int: ...
 
 
 def worker_image(settings: Settings) -> str:
@@ -58,38 +57,115 @@ def worker_command(kind: JobKind) -> list[str]:
 
 
 def settings_json(settings: Settings) -> str:
-    """The settings as the container receives them (`Settings.from_mapping(json.loads(...))`)."""
-    return settings.model_dump_json()
+    """The settings as the container receives them, without the secret fields.
+
+    `Settings.from_mapping(json.loads(...))` gives the settings back with the secret fields at
+    their defaults; the worker takes their values from its `secrets` environment.
+    """
+    exclude = {section: set(fields) for section, fields in SECRET_SETTINGS.items()}
+    return settings.model_dump_json(exclude=exclude)
 
 
-def container_definitions(
+def log_configuration(log_group: str, region: str, stream_prefix: str) -> dict[str, Any]:
+    """The awslogs driver writing to `log_group` in `region`."""
+    return {
+        "logDriver": "awslogs",
+        "options": {
+            "awslogs-group": log_group,
+            "awslogs-region": region,
+            "awslogs-stream-prefix": stream_prefix,
+        },
+    }
+
+
+def main_container(
     settings: Settings,
     *,
     command: Sequence[str],
     log_group: str,
     stream_prefix: str,
     port: int | None = None,
-) -> str:
-    """The task definition's `containerDefinitions` JSON: one essential container."""
+    secrets: Mapping[str, str] | None = None,
+    environment: Mapping[str, str] | None = None,
+    image: str | None = None,
+    depends_on: Sequence[str] = (),
+    region: str | None = None,
+) -> dict[str, Any]:
+    """The essential main container: settings JSON + `environment`, secrets by reference."""
+    env = {SETTINGS_ENV: settings_json(settings), **(environment or {})}
     container: dict[str, Any] = {
         "name": CONTAINER_NAME,
-        "image": worker_image(settings),
+        "image": image or worker_image(settings),
         "essential": True,
         "command": list(command),
-        "environment": [{"name": SETTINGS_ENV, "value": settings_json(settings)}],
+        "environment": [{"name": k, "value": v} for k, v in sorted(env.items())],
         "stopTimeout": STOP_TIMEOUT_SECONDS,
-        "logConfiguration": {
-            "logDriver": "awslogs",
-            "options": {
-                "awslogs-group": log_group,
-                "awslogs-region": settings.region,
-                "awslogs-stream-prefix": stream_prefix,
-            },
-        },
+        "logConfiguration": log_configuration(log_group, region or settings.region, stream_prefix),
     }
+    if secrets:
+        container["secrets"] = [
+            {"name": name, "valueFrom": arn} for name, arn in sorted(secrets.items())
+        ]
     if port is not None:
         container["portMappings"] = [{"containerPort": port, "protocol": "tcp"}]
-    return json.dumps([container])
+    if depends_on:
+        container["dependsOn"] = [
+            {"containerName": name, "condition": "HEALTHY"} for name in depends_on
+        ]
+    return container
+
+
+def clamd_port(scan: ScanSettings) -> int:
+    """The port of `scan.clamd_address`; it must be on the task's loopback (the sidecar)."""
+    host, _, port = scan.clamd_address.rpartition(":")
+    if host not in SIDECAR_HOSTS or not port.isdigit():
+        raise ValueError(
+            f"scan.clamd_address {scan.clamd_address!r}: the clamd sidecar listens on the "
+            "task's loopback, expected 127.0.0.1:PORT"
+        )
+    return int(port)
+
+
+def clamd_start_script(settings: Settings) -> str:
+    """Shell run by the sidecar: our listen address and limits in clamd.conf, then the image's
+    own entry point (freshclam + clamd). Limits match `scan.max_file_bytes` (the scanner fails
+    closed on anything bigger) and AlertExceedsMax reports oversize files instead of clean."""
+    scan, sidecar = settings.scan, settings.clamd_sidecar
+    lines = [
+        f"TCPSocket {clamd_port(scan)}",
+        "TCPAddr 127.0.0.1",
+        *(f"{key} {scan.max_file_bytes}" for key in CLAMD_LIMIT_KEYS),
+        "AlertExceedsMax yes",
+    ]
+    keys = "|".join(line.split()[0] for line in lines)
+    appended = " ".join(f"'{line}'" for line in lines)
+    return (
+        f"set -e; conf={sidecar.config_path}; "
+        f"sed -i -E '/^({keys})[[:space:]]/d' \"$conf\"; "
+        f"printf '%s\\n' {appended} >> \"$conf\"; "
+        f"exec {sidecar.entrypoint}"
+    )
+
+
+def clamd_container(settings: Settings, log_group: str) -> dict[str, Any]:
+    """The clamd sidecar: essential, healthy once it answers PING (`clamdcheck.sh`)."""
+    sidecar = settings.clamd_sidecar
+    return {
+        "name": CLAMD_CONTAINER,
+        "image": sidecar.image,
+        "essential": True,
+        "entryPoint": ["/bin/sh", "-c"],
+        "command": [clamd_start_script(settings)],
+        "memoryReservation": sidecar.memory_reservation_mib,
+        "healthCheck": {
+            "command": ["CMD-SHELL", sidecar.health_command],
+            "interval": 30,
+            "timeout": 10,
+            "retries": 3,
+            "startPeriod": sidecar.start_period_seconds,
+        },
+        "logConfiguration": log_configuration(log_group, settings.region, CLAMD_CONTAINER),
+    }
 
 
 def log_group_name(settings: Settings, role: str) -> str:
@@ -97,46 +173,29 @@ def log_group_name(settings: Settings, role: str) -> str:
     return f"/media-infra/{settings.stack}/{role}"
 
 
-def backlog_metric(
-    queue_name: pulumi.Input[str], cluster_name: pulumi.Input[str], service_name: pulumi.Input[str]
-) -> MetricSpecArgs:
-    """Visible messages per running task (all visible messages while no task runs)."""
-    return MetricSpecArgs(
-        metrics=[
-            MetricQueryArgs(
-                id="visible",
-                return_data=False,
-                metric_stat=MetricStatArgs(
-                    stat="Sum",
-                    metric=MetricStatMetricArgs(
-                        namespace="AWS/SQS",
-                        metric_name="ApproximateNumberOfMessagesVisible",
-                        dimensions=[DimensionArgs(name="QueueName", value=queue_name)],
-                    ),
-                ),
-            ),
-            MetricQueryArgs(
-                id="tasks",
-                return_data=False,
-                metric_stat=MetricStatArgs(
-                    stat="Average",
-                    metric=MetricStatMetricArgs(
-                        namespace="ECS/ContainerInsights",
-                        metric_name="RunningTaskCount",
-                        dimensions=[
-                            DimensionArgs(name="ClusterName", value=cluster_name),
-                            DimensionArgs(name="ServiceName", value=service_name),
-                        ],
-                    ),
-                ),
-            ),
-            MetricQueryArgs(
-                id="backlog",
-                label="Visible messages per running task",
-                expression="IF(tasks > 0, visible / tasks, visible)",
-                return_data=True,
-            ),
-        ]
+def secret_recovery_days(settings: Settings) -> int:
+    """Days a deleted secret can be recovered (7 where the stack may be destroyed)."""
+    return 7 if settings.storage.force_destroy else 30
+
+
+def managed_secret(
+    parent: pulumi.Resource,
+    prefix: str,
+    settings: Settings,
+    *,
+    role: str,
+    description: str,
+    kms_key_arn: pulumi.Input[str],
+) -> aws.secretsmanager.Secret:
+    """A KMS-encrypted secret named `<prefix>-<role>-<stack>`; its value is put outside
+    Pulumi (`aws secretsmanager put-secret-value`), so it never enters the state."""
+    return aws.secretsmanager.Secret(
+        f"{prefix}-secret",
+        name=settings.resource_name(role),
+        description=description,
+        kms_key_id=kms_key_arn,
+        recovery_window_in_days=secret_recovery_days(settings),
+        opts=pulumi.ResourceOptions(parent=parent),
     )
 
 
@@ -150,6 +209,21 @@ class FargateTask:
     definition: aws.ecs.TaskDefinition
 
 
+@dataclass(frozen=True)
+class TaskSpec:
+    """What runs in a task besides its command: secrets, extra environment, sidecars."""
+
+    secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Environment variable -> Secrets Manager secret ARN."""
+    kms_key_arn: pulumi.Input[str] | None = None
+    """Key the secrets are encrypted with (the execution role decrypts through Secrets Manager)."""
+    environment: Mapping[str, str] = field(default_factory=dict)
+    clamd_sidecar: bool = False
+    image: str | None = None
+    region: str | None = None
+    """Region the task runs in, when not the stack's (its provider is passed in `opts`)."""
+
+
 def fargate_task(
     parent: pulumi.Resource,
     prefix: str,
@@ -157,37 +231,70 @@ def fargate_task(
     *,
     role: str,
     command: Sequence[str],
-    service: WorkerService,
-    task_policy: pulumi.Input[str],
+    service: TaskSizing,
+    task_policy: pulumi.Input[str] | None,
     port: int | None = None,
+    spec: TaskSpec | None = None,
+    opts: pulumi.ResourceOptions | None = None,
 ) -> FargateTask:
-    """Task role (with `task_policy`), execution role, log group and task definition."""
-    child = pulumi.ResourceOptions(parent=parent)
+    """Task role (with `task_policy`, if any), execution role, log group and task definition.
+
+    `opts` (e.g. another region's provider) is merged into every child's options."""
+    spec = spec or TaskSpec()
+    child = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=parent), opts)
     trust = json.dumps(assume_role_policy())
     task_role = aws.iam.Role(f"{prefix}-task-role", assume_role_policy=trust, opts=child)
-    aws.iam.RolePolicy(f"{prefix}-task-policy", role=task_role.id, policy=task_policy, opts=child)
+    if task_policy is not None:  # None: a task that calls no AWS API
+        aws.iam.RolePolicy(
+            f"{prefix}-task-policy", role=task_role.id, policy=task_policy, opts=child
+        )
+    group = log_group_name(settings, role)
     logs = aws.cloudwatch.LogGroup(
-        f"{prefix}-logs",
-        name=log_group_name(settings, role),
-        retention_in_days=LOG_RETENTION_DAYS,
-        opts=child,
+        f"{prefix}-logs", name=group, retention_in_days=LOG_RETENTION_DAYS, opts=child
     )
     execution_role = aws.iam.Role(f"{prefix}-execution-role", assume_role_policy=trust, opts=child)
+    inputs: dict[str, Any] = {
+        "logs": logs.arn,
+        "secrets": dict(spec.secrets),
+        "key": spec.kms_key_arn,
+    }
+    resolved = pulumi.Output.from_input(inputs)
     aws.iam.RolePolicy(
         f"{prefix}-execution-policy",
         role=execution_role.id,
-        policy=logs.arn.apply(
-            lambda arn: json.dumps(execution_role_policy(settings.processing.image_repository, arn))
+        policy=resolved.apply(
+            lambda v: json.dumps(
+                execution_role_policy(
+                    settings.processing.image_repository,
+                    v["logs"],
+                    secret_arns=sorted(v["secrets"].values()),
+                    secrets_kms_key_arn=v["key"],
+                    region=spec.region or settings.region,
+                )
+            )
         ),
         opts=child,
     )
-    definitions = container_definitions(
-        settings,
-        command=command,
-        log_group=log_group_name(settings, role),
-        stream_prefix=role,
-        port=port,
-    )
+
+    def definitions(secret_arns: Mapping[str, str]) -> str:
+        containers = [
+            main_container(
+                settings,
+                command=command,
+                log_group=group,
+                stream_prefix=role,
+                port=port,
+                secrets=secret_arns,
+                environment=spec.environment,
+                image=spec.image,
+                depends_on=(CLAMD_CONTAINER,) if spec.clamd_sidecar else (),
+                region=spec.region,
+            )
+        ]
+        if spec.clamd_sidecar:
+            containers.append(clamd_container(settings, group))
+        return json.dumps(containers)
+
     definition = aws.ecs.TaskDefinition(
         f"{prefix}-task",
         family=settings.resource_name(role),
@@ -200,91 +307,7 @@ def fargate_task(
         ),
         task_role_arn=task_role.arn,
         execution_role_arn=execution_role.arn,
-        container_definitions=definitions,
+        container_definitions=resolved.apply(lambda v: definitions(v["secrets"])),
         opts=child,
     )
     return FargateTask(task_role, execution_role, logs, definition)
-
-
-def scaling_target(
-    parent: pulumi.Resource,
-    prefix: str,
-    *,
-    cluster_name: pulumi.Input[str],
-    service: aws.ecs.Service,
-    config: WorkerService,
-) -> aws.appautoscaling.Target:
-    """The service's desired count as an autoscaling target between min and max tasks."""
-    return aws.appautoscaling.Target(
-        f"{prefix}-scaling-target",
-        service_namespace="ecs",
-        scalable_dimension="ecs:service:DesiredCount",
-        resource_id=pulumi.Output.concat("service/", cluster_name, "/", service.name),
-        min_capacity=config.min_tasks,
-        max_capacity=config.max_tasks,
-        opts=pulumi.ResourceOptions(parent=parent),
-    )
-
-
-def backlog_autoscaling(
-    parent: pulumi.Resource,
-    prefix: str,
-    *,
-    cluster_name: pulumi.Input[str],
-    service: aws.ecs.Service,
-    queue: aws.sqs.Queue,
-    config: WorkerService,
-) -> aws.appautoscaling.Policy:
-    """Target tracking: keep `backlog_per_task` visible messages per running task."""
-    target = scaling_target(
-        parent, prefix, cluster_name=cluster_name, service=service, config=config
-    )
-    return aws.appautoscaling.Policy(
-        f"{prefix}-backlog-scaling",
-        policy_type="TargetTrackingScaling",
-        service_namespace=target.service_namespace,
-        scalable_dimension=target.scalable_dimension,
-        resource_id=target.resource_id,
-        target_tracking_scaling_policy_configuration=TargetTrackingArgs(
-            target_value=float(config.backlog_per_task),
-            customized_metric_specification=backlog_metric(queue.name, cluster_name, service.name),
-            scale_in_cooldown=120,
-            scale_out_cooldown=30,
-        ),
-        opts=pulumi.ResourceOptions(parent=parent),
-    )
-
-
-def request_count_autoscaling(
-    parent: pulumi.Resource,
-    prefix: str,
-    *,
-    cluster_name: pulumi.Input[str],
-    service: aws.ecs.Service,
-    load_balancer: aws.lb.LoadBalancer,
-    target_group: aws.lb.TargetGroup,
-    config: WorkerService,
-) -> aws.appautoscaling.Policy:
-    """Target tracking: keep `backlog_per_task` ALB requests per target (per minute)."""
-    target = scaling_target(
-        parent, prefix, cluster_name=cluster_name, service=service, config=config
-    )
-    return aws.appautoscaling.Policy(
-        f"{prefix}-request-scaling",
-        policy_type="TargetTrackingScaling",
-        service_namespace=target.service_namespace,
-        scalable_dimension=target.scalable_dimension,
-        resource_id=target.resource_id,
-        target_tracking_scaling_policy_configuration=TargetTrackingArgs(
-            target_value=float(config.backlog_per_task),
-            predefined_metric_specification=PredefinedMetricArgs(
-                predefined_metric_type="ALBRequestCountPerTarget",
-                resource_label=pulumi.Output.concat(
-                    load_balancer.arn_suffix, "/", target_group.arn_suffix
-                ),
-            ),
-            scale_in_cooldown=300,
-            scale_out_cooldown=60,
-        ),
-        opts=pulumi.ResourceOptions(parent=parent),
-    )

@@ -56,6 +56,7 @@ KMS_USE = ("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey")
 KMS_DECRYPT = ("kms:Decrypt", "kms:DescribeKey")
 ECR_PULL = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability")
 LOGS_WRITE = ("logs:CreateLogStream", "logs:PutLogEvents")
+SECRETS_READ = ("secretsmanager:GetSecretValue",)
 
 ECR_IMAGE = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<repo>.+)$"
@@ -198,14 +199,29 @@ def ecr_repository_arn(image_repository: str) -> str | None:
     return f"arn:aws:ecr:{found['region']}:{found['account']}:repository/{found['repo']}"
 
 
-def execution_role_policy(image_repository: str, log_group_arn: str) -> PolicyDocument:
-    """What ECS needs to start the task: pull its image, write its log group."""
+def execution_role_policy(
+    image_repository: str,
+    log_group_arn: str,
+    *,
+    secret_arns: Sequence[str] = (),
+    secrets_kms_key_arn: str | None = None,
+    region: str = "",
+) -> PolicyDocument:
+    """What ECS needs to start the task: pull its image, write its log group, and read the
+    task's own secrets (decrypting their key only through Secrets Manager)."""
     statements = [statement("WriteLogs", LOGS_WRITE, [f"{log_group_arn}:*"])]
     repository = ecr_repository_arn(image_repository)
     if repository is not None:
         statements.append(statement("PullImage", ECR_PULL, [repository]))
         # GetAuthorizationToken is account-wide: AWS accepts no resource but "*".
         statements.append(statement("EcrLogin", ["ecr:GetAuthorizationToken"], ["*"]))
+    if secret_arns:
+        statements.append(statement("ReadSecrets", SECRETS_READ, list(secret_arns)))
+        if secrets_kms_key_arn:
+            via = {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}}
+            statements.append(
+                statement("DecryptSecrets", ["kms:Decrypt"], [secrets_kms_key_arn], Condition=via)
+            )
     return document(statements)
 
 

@@ -9,6 +9,11 @@ a service in the private subnets (egress-only security group) and target-trackin
 on the queue backlog per running task. `settings.network is None` (the local stack): no
 services. The `incoming` bucket notifies the scan queue of every created object.
 
+The scan task runs a clamd sidecar (`settings.clamd_sidecar`) the worker waits for (HEALTHY)
+and reaches at `scan.clamd_address` on the task's loopback. The audio worker receives
+`audio.watermark_key` from a Secrets Manager secret (value set outside Pulumi) as
+`MEDIAINFRA_AUDIO_WATERMARK_KEY`; the settings JSON never carries it.
+
 Encryption: the audio and image queues use the stack's KMS key; the scan queue and its DLQ
 use SQS-managed SSE, because S3 event delivery to a KMS queue needs a key-policy grant to
 `s3.amazonaws.com` that a customer key does not have by default.
@@ -24,7 +29,14 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.fargate import backlog_autoscaling, fargate_task, worker_command
+from components.autoscaling import backlog_autoscaling
+from components.fargate import (
+    WATERMARK_KEY_ENV,
+    TaskSpec,
+    fargate_task,
+    managed_secret,
+    worker_command,
+)
 from components.iam_policies import (
     WORKER_ACCESS,
     StackArns,
@@ -80,6 +92,7 @@ class MediaProcessing(pulumi.ComponentResource):
     task_roles: dict[JobKind, aws.iam.Role]
     task_definitions: dict[JobKind, aws.ecs.TaskDefinition]
     services: dict[JobKind, aws.ecs.Service]
+    watermark_secret: aws.secretsmanager.Secret
 
     def __init__(
         self, name: str, args: MediaProcessingArgs, opts: pulumi.ResourceOptions | None = None
@@ -104,6 +117,14 @@ class MediaProcessing(pulumi.ComponentResource):
             settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
             opts=self._child,
         )
+        self.watermark_secret = managed_secret(
+            self,
+            f"{name}-watermark-key",
+            settings,
+            role="audio-watermark-key",
+            description="audio.watermark_key: keys the invisible watermark of the audio worker",
+            kms_key_arn=args.kms_key_arn,
+        )
         arns = self._stack_arns()
         security_group = self._security_group() if settings.network is not None else None
         self.task_roles, self.task_definitions, self.services = {}, {}, {}
@@ -118,6 +139,7 @@ class MediaProcessing(pulumi.ComponentResource):
                 "task_roles": self.task_roles,
                 "task_definitions": self.task_definitions,
                 "services": self.services,
+                "watermark_secret": self.watermark_secret,
             }
         )
 
@@ -231,6 +253,17 @@ class MediaProcessing(pulumi.ComponentResource):
             opts=self._child,
         )
 
+    def _task_spec(self, kind: JobKind) -> TaskSpec:
+        """The scan task runs clamd beside the worker; the audio worker gets its key."""
+        if kind is JobKind.SCAN:
+            return TaskSpec(clamd_sidecar=True)
+        if kind is JobKind.AUDIO:
+            return TaskSpec(
+                secrets={WATERMARK_KEY_ENV: self.watermark_secret.arn},
+                kms_key_arn=self._args.kms_key_arn,
+            )
+        return TaskSpec()
+
     def _worker(
         self,
         kind: JobKind,
@@ -249,6 +282,7 @@ class MediaProcessing(pulumi.ComponentResource):
             task_policy=arns.apply(
                 lambda a: json.dumps(task_role_policy(WORKER_ACCESS[kind.value], a))
             ),
+            spec=self._task_spec(kind),
         )
         self.task_roles[kind] = task.task_role
         self.task_definitions[kind] = task.definition

@@ -28,6 +28,7 @@ from components.monitoring import MediaMonitoring, MediaMonitoringArgs
 from components.processing import MediaProcessing, MediaProcessingArgs
 from components.storage import MediaStorage, MediaStorageArgs
 from components.tagging import register_standard_tags
+from components.uploads import MediaUploads, MediaUploadsArgs
 from stacks.settings import NAMESPACE, BucketRole, Settings
 
 Outputs = dict[str, Any]
@@ -51,7 +52,8 @@ def build(settings: Settings) -> Outputs:
     outputs["backup_vault_name"] = backup.vault.name
     outputs["backup_plan_id"] = backup.plan.id
 
-    _monitoring(settings, storage, processing, delivery, backup, outputs)
+    monitoring = _monitoring(settings, storage, processing, delivery, backup, outputs)
+    _uploads(settings, storage, processing, delivery, monitoring, outputs)
 
     audit = MediaAudit(
         "audit",
@@ -108,7 +110,7 @@ def _monitoring(
     delivery: MediaDelivery,
     backup: MediaBackup,
     outputs: Outputs,
-) -> None:
+) -> MediaMonitoring:
     load_balancer, target_group = delivery.load_balancer, delivery.target_group
     monitoring = MediaMonitoring(
         "monitoring",
@@ -125,6 +127,35 @@ def _monitoring(
     )
     outputs.update({f"topic_arn_{s}": t.arn for s, t in monitoring.topics.items()})
     outputs["dashboard_name"] = monitoring.dashboard.dashboard_name
+    return monitoring
+
+
+def _uploads(
+    settings: Settings,
+    storage: MediaStorage,
+    processing: MediaProcessing,
+    delivery: MediaDelivery,
+    monitoring: MediaMonitoring,
+    outputs: Outputs,
+) -> MediaUploads:
+    uploads = MediaUploads(
+        "uploads",
+        MediaUploadsArgs(
+            settings,
+            cluster_arn=processing.cluster.arn,
+            incoming_bucket=storage.buckets[BucketRole.INCOMING],
+            quotas_table=storage.tables["quotas"],
+            warning_topic_arn=monitoring.topics["warning"].arn,
+            kms_key_arn=storage.kms_key.arn,
+            load_balancer=delivery.load_balancer,
+            listener=delivery.listener,
+            alb_security_group=delivery.alb_security_group,
+        ),
+    )
+    if uploads.service is not None and uploads.token_secret is not None:
+        outputs["uploads_api_url"] = pulumi.Output.from_input(f"https://{settings.delivery.domain}")
+        outputs["uploads_token_secret_arn"] = uploads.token_secret.arn
+    return uploads
 
 
 def _camel(name: str) -> str:

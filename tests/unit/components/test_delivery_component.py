@@ -11,7 +11,12 @@ import pytest
 from pulumi_records import ComponentMocks, json_input, named, of_type, run
 
 from components.cache_rules import cloudflare_expression
-from components.delivery import MediaDelivery, MediaDeliveryArgs, cluster_name
+from components.delivery import (
+    MediaDelivery,
+    MediaDeliveryArgs,
+    alb_target_ports,
+    cluster_name,
+)
 from stacks.engine import ResourceRecord
 from stacks.settings import Settings
 
@@ -228,8 +233,21 @@ def test_origin_service_reads_derivatives_only(
         prod_settings.network.private_subnet_ids
     )
     (container,) = json_input(named(prod, "delivery-origin-task"), "containerDefinitions")
-    assert container["command"] == ["mediainfra", "origin", "serve"]
+    assert container["command"] == [
+        "mediainfra", "origin", "serve", "--stack", "prod", "--host", "0.0.0.0", "--port", "8080"
+    ]  # fmt: skip
     assert container["portMappings"] == [{"containerPort": 8080, "protocol": "tcp"}]
+    secret = named(prod, "delivery-signing-key-secret")
+    assert secret.inputs["name"] == "musicco-media-origin-signing-key-prod"
+    assert secret.inputs["kmsKeyId"] == KMS_ARN
+    assert container["secrets"] == [
+        {"name": "MEDIAINFRA_ORIGIN_SIGNING_KEY", "valueFrom": secret.state["arn"]}
+    ]
+    assert all(e["name"] != "MEDIAINFRA_ORIGIN_SIGNING_KEY" for e in container["environment"])
+    execution = json_input(named(prod, "delivery-origin-execution-policy"), "policy")
+    (read,) = [s for s in execution["Statement"] if s["Sid"] == "ReadSecrets"]
+    assert read["Action"] == ["secretsmanager:GetSecretValue"]
+    assert read["Resource"] == [secret.state["arn"]]
     policy = json_input(named(prod, "delivery-origin-task-policy"), "policy")
     derivatives = f"arn:aws:s3:::{prod_settings.bucket_name('derivatives')}"
     resources = {r for s in policy["Statement"] for r in s["Resource"]}
@@ -271,3 +289,17 @@ def test_plain_offline_mocks_still_preview(prod_settings: Settings) -> None:
 def test_cluster_name_from_arn() -> None:
     assert cluster_name(CLUSTER_ARN) == "musicco-media-workers-prod"
     assert cluster_name("arn:aws:ecs:eu-west-1:123456789012:musicco") == "musicco"
+
+
+def test_alb_reaches_the_origin_and_the_uploads_api(
+    prod: list[ResourceRecord], prod_settings: Settings
+) -> None:
+    group = named(prod, "delivery-alb-sg")
+    ports = sorted(rule["fromPort"] for rule in group.inputs["egress"])
+    assert ports == [prod_settings.uploads.port, prod_settings.delivery.origin_container_port]
+    off = prod_settings.model_copy(
+        update={
+            "uploads_service": prod_settings.uploads_service.model_copy(update={"enabled": False})
+        }
+    )
+    assert alb_target_ports(off) == [prod_settings.delivery.origin_container_port]

@@ -7,7 +7,7 @@ import json
 import pytest
 from pulumi_records import json_input, named, of_type, run, stand_in_buckets, stand_in_tables
 
-from components.fargate import SETTINGS_ENV
+from components.fargate import SETTINGS_ENV, clamd_port
 from components.processing import MediaProcessing, MediaProcessingArgs
 from stacks.engine import ACCOUNT_ID, ResourceRecord
 from stacks.settings import BucketRole, JobKind, Settings
@@ -154,15 +154,77 @@ def test_task_definitions_run_the_worker(
             record.inputs["taskRoleArn"]
             == named(prod, f"processing-{kind.value}-task-role").state["arn"]
         )
-        (container,) = json_input(record, "containerDefinitions")
+        container = containers(prod, kind.value)["worker"]
         assert container["image"] == (
             "123456789012.dkr.ecr.eu-west-1.amazonaws.com/media-infra/worker:2026.11.28"
         )
         assert container["command"] == ["mediainfra", "worker", "run", "--kind", kind.value]
         env = {e["name"]: e["value"] for e in container["environment"]}
-        assert Settings.from_mapping(json.loads(env[SETTINGS_ENV])) == prod_settings
+        shipped = json.loads(env[SETTINGS_ENV])
+        assert "watermark_key" not in shipped["audio"]
+        assert Settings.from_mapping(shipped) == prod_settings  # the rest arrives whole
         logs = container["logConfiguration"]["options"]
         assert logs["awslogs-group"] == named(prod, f"processing-{kind.value}-logs").inputs["name"]
+
+
+def containers(records: list[ResourceRecord], kind: str) -> dict[str, dict]:
+    record = named(records, f"processing-{kind}-task")
+    return {c["name"]: c for c in json_input(record, "containerDefinitions")}
+
+
+def test_scan_task_runs_clamd_sidecar_the_worker_waits_for(
+    prod: list[ResourceRecord], prod_settings: Settings
+) -> None:
+    scan = containers(prod, "scan")
+    assert set(scan) == {"worker", "clamd"}
+    clamd, worker = scan["clamd"], scan["worker"]
+    assert clamd["image"] == prod_settings.clamd_sidecar.image == "clamav/clamav:1.4"
+    assert clamd["essential"] is True and worker["essential"] is True
+    assert clamd["healthCheck"]["command"] == ["CMD-SHELL", "clamdcheck.sh"]
+    assert clamd["healthCheck"]["startPeriod"] == prod_settings.clamd_sidecar.start_period_seconds
+    assert worker["dependsOn"] == [{"containerName": "clamd", "condition": "HEALTHY"}]
+    script = clamd["command"][0]
+    assert clamd["entryPoint"] == ["/bin/sh", "-c"] and script.endswith("exec /init")
+    limit = prod_settings.scan.max_file_bytes
+    for line in ("TCPSocket 3310", "TCPAddr 127.0.0.1", f"StreamMaxLength {limit}",
+                 f"MaxFileSize {limit}", "AlertExceedsMax yes"):  # fmt: skip
+        assert f"'{line}'" in script
+    settings = json.loads({e["name"]: e["value"] for e in worker["environment"]}[SETTINGS_ENV])
+    assert settings["scan"]["clamd_address"] == "127.0.0.1:3310"
+    for kind in ("audio", "image"):
+        assert set(containers(prod, kind)) == {"worker"}
+        assert "dependsOn" not in containers(prod, kind)["worker"]
+
+
+def test_clamd_sidecar_needs_a_loopback_address(prod_settings: Settings) -> None:
+    remote = prod_settings.scan.model_copy(update={"clamd_address": "/run/clamd.sock"})
+    with pytest.raises(ValueError, match="loopback"):
+        clamd_port(remote)
+
+
+def test_watermark_key_only_as_a_secret_reference(prod: list[ResourceRecord]) -> None:
+    secret = named(prod, "processing-watermark-key-secret")
+    assert secret.inputs["name"] == "musicco-media-audio-watermark-key-prod"
+    assert secret.inputs["kmsKeyId"] == KMS_ARN
+    assert "secretString" not in secret.inputs  # the value is put outside Pulumi
+    audio = containers(prod, "audio")["worker"]
+    assert audio["secrets"] == [
+        {"name": "MEDIAINFRA_AUDIO_WATERMARK_KEY", "valueFrom": secret.state["arn"]}
+    ]
+    for kind in JobKind:
+        task = named(prod, f"processing-{kind.value}-task").inputs["containerDefinitions"]
+        assert "media-infra-dev-watermark-key" not in task
+    policy = json_input(named(prod, "processing-audio-execution-policy"), "policy")
+    reads = [s for s in policy["Statement"] if "secretsmanager:GetSecretValue" in s["Action"]]
+    assert [s["Resource"] for s in reads] == [[secret.state["arn"]]]
+    (decrypt,) = [s for s in policy["Statement"] if s["Sid"] == "DecryptSecrets"]
+    assert decrypt["Resource"] == [KMS_ARN]
+    assert decrypt["Condition"] == {
+        "StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}
+    }
+    for kind in ("scan", "image"):  # no secret, no right to read one
+        other = json_input(named(prod, f"processing-{kind}-execution-policy"), "policy")
+        assert all("secretsmanager:GetSecretValue" not in s["Action"] for s in other["Statement"])
 
 
 def test_execution_role_pulls_the_worker_image(prod: list[ResourceRecord]) -> None:

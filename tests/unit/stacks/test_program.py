@@ -24,8 +24,9 @@ from stacks.settings import (
     stack_file,
 )
 
-COMPONENTS = ("storage", "processing", "delivery", "backup", "monitoring", "audit")
+COMPONENTS = ("storage", "processing", "delivery", "backup", "monitoring", "audit", "uploads")
 COMPONENT_TYPES = {
+    "uploads": "media-infra:uploads:MediaUploads",
     "storage": "media-infra:storage:MediaStorage",
     "processing": "media-infra:processing:MediaProcessing",
     "delivery": "media-infra:delivery:MediaDelivery",
@@ -109,7 +110,7 @@ def test_settings_from_config_errors_name_the_stack_and_key() -> None:
 # --------------------------------------------------------------------------- the program
 
 
-def test_six_components(prod_run: tuple[list[ResourceRecord], dict[str, Any]]) -> None:
+def test_the_components(prod_run: tuple[list[ResourceRecord], dict[str, Any]]) -> None:
     """(Registration is asynchronous: the records' order is not the build order.)"""
     records, _ = prod_run
     components = [r for r in records if r.type.startswith("media-infra:")]
@@ -168,6 +169,7 @@ def test_outputs(
     expected |= {f"dlq_url_{kind.value}" for kind in JobKind}
     expected |= {"kms_key_arn", "backup_vault_name", "trail_arn", "cluster_arn"}
     expected |= {"origin_dns_name", "cache_ruleset_id", "dashboard_name"}
+    expected |= {"uploads_api_url", "uploads_token_secret_arn"}
     assert expected <= set(outputs)
     assert any(key.startswith("topic_arn_") for key in outputs)
 
@@ -207,3 +209,13 @@ def test_main_module_exports_the_outputs(
     )
     assert set(exported) == set(prod_run[1])
     assert sorted(r.urn for r in records) == sorted(r.urn for r in prod_run[0])
+
+
+def test_alert_topics_use_the_stack_key(
+    prod_run: tuple[list[ResourceRecord], dict[str, Any]],
+) -> None:
+    records, _ = prod_run
+    (key,) = [r for r in records if r.type == "aws:kms/key:Key" and r.name == "storage-key"]
+    topics = [r for r in records if r.type == "aws:sns/topic:Topic"]
+    assert len(topics) == 3
+    assert {t.inputs["kmsMasterKeyId"] for t in topics} == {key.state["arn"]}
