@@ -36,7 +36,8 @@ def test_ffmpeg_has_the_encoders_of_the_ladder(host) -> None:  # type: ignore[no
 
 
 def test_varnish_has_the_xkey_vmod(host) -> None:  # type: ignore[no-untyped-def]
-    found = host.run("find /usr/lib /usr/local/lib -name 'libvmod_xkey.so' -path '*varnish*' 2>/dev/null").stdout
+    command = "find /usr/lib /usr/local/lib -name 'libvmod_xkey.so' -path '*varnish*'"
+    found = host.run(f"{command} 2>/dev/null").stdout
     assert "libvmod_xkey.so" in found
 
 
