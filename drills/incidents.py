@@ -1,7 +1,8 @@
 """Incidents simulated against a stack's bucket: deletes, overwrites, a wipe, a purge.
 
 A purge deletes every version of its keys: those objects cannot be restored from versions,
-which is how a drill proves that it fails when something is lost.
+which is how a drill proves that it fails when something is lost. It only ever picks the
+drill's own seeded objects (`PURGEABLE_MARKER` in the key), never the stack's real content.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from enum import StrEnum
 from typing import Any
 
 from drills.manifest import Manifest
+
+PURGEABLE_MARKER = "drill-seed/"
 
 
 class IncidentKind(StrEnum):
@@ -41,9 +44,11 @@ class Incident:
         }
 
 
-def choose_keys(manifest: Manifest, fraction: float, rng: random.Random) -> list[str]:
-    """A random `fraction` of the manifest's keys (at least one when there are any)."""
-    keys = [entry.key for entry in manifest.entries]
+def choose_keys(
+    manifest: Manifest, fraction: float, rng: random.Random, marker: str = ""
+) -> list[str]:
+    """A random `fraction` of the manifest's keys containing `marker` (at least one)."""
+    keys = [entry.key for entry in manifest.entries if marker in entry.key]
     if not keys:
         return []
     return sorted(rng.sample(keys, max(1, round(len(keys) * fraction))))
@@ -64,8 +69,10 @@ def plan_incident(
         chosen = choose_keys(manifest, min(1.0, 2 * fraction), rng)
         incident.deleted, incident.overwritten = chosen[::2], chosen[1::2]
     else:
-        incident.purged = choose_keys(manifest, fraction, rng)
-        incident.deleted = choose_keys(manifest, fraction, rng)
+        incident.purged = choose_keys(manifest, fraction, rng, PURGEABLE_MARKER)
+        incident.deleted = [
+            k for k in choose_keys(manifest, fraction, rng) if k not in incident.purged
+        ]
     return incident
 
 
@@ -83,3 +90,18 @@ def inflict(s3: Any, bucket: str, incident: Incident) -> Incident:
                 if item["Key"] == key:
                     s3.delete_object(Bucket=bucket, Key=key, VersionId=item["VersionId"])
     return incident
+
+
+def heal(s3: Any, bucket: str, manifest: Manifest, incident: Incident) -> int:
+    """Undo the incident in the source bucket: put back the manifest version of every key it
+    deleted or overwrote (purged keys cannot come back). Returns the keys put back."""
+    versions = manifest.by_key()
+    healed = 0
+    for key in [*incident.deleted, *incident.overwritten]:
+        entry = versions.get(key)
+        if entry is None:
+            continue
+        source = {"Bucket": bucket, "Key": key, "VersionId": entry.version_id}
+        s3.copy(source, bucket, key)
+        healed += 1
+    return healed

@@ -1,6 +1,9 @@
 """One drill, start to finish: manifest, point, incident, restore, verify, measure, report.
 
-RTO is the time from the start of the incident to the end of a verified restore. RPO is the
+A drill that restores into a new bucket (`full`, `partial`) puts the source back afterwards
+(the manifest version of every key the incident deleted or overwrote), outside the RTO, so a
+drill leaves a live stack as it found it. RTO is the time from the start of the incident to
+the end of a verified restore. RPO is the
 chosen point minus the newest write contained in the restored copy (how much recent data a
 restore to that point would give up). Both are compared with the stack's `slas`.
 """
@@ -22,7 +25,7 @@ from drills.errors import (
     TargetError,
     VersioningDisabledError,
 )
-from drills.incidents import IncidentKind, inflict, plan_incident
+from drills.incidents import IncidentKind, heal, inflict, plan_incident
 from drills.manifest import take_manifest
 from drills.report import DrillReport, write_report
 from drills.restorers import Restorer, RestoreRequest, VersionRestorer
@@ -147,6 +150,7 @@ def run_drill(ctx: DrillContext, spec: DrillSpec, restorer: Restorer | None = No
             error = str(exc)
         verification = check_restore(s3, manifest, target)
         verified_at = datetime.now(UTC)
+        healed = heal(s3, bucket, manifest, incident) if spec.new_bucket else 0
     finally:
         writer.stop()
     plan = outcome.plan if outcome else None
@@ -176,7 +180,11 @@ def run_drill(ctx: DrillContext, spec: DrillSpec, restorer: Restorer | None = No
         rto_target_seconds=settings.slas.rto_minutes * 60,
         rpo_target_seconds=settings.slas.rpo_minutes * 60,
         error=error,
-        extra={"writer_errors": writer.errors[:10], "job_id": outcome.job_id if outcome else None},
+        extra={
+            "writer_errors": writer.errors[:10],
+            "job_id": outcome.job_id if outcome else None,
+            "source_keys_put_back": healed,
+        },
     )
     json_path, _ = write_report(report, ctx.reports_dir)
     if not report.restored:

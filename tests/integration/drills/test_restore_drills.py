@@ -57,13 +57,24 @@ def test_pitr_while_writes_continue(drill_context: DrillContext):
 
 
 def test_a_purged_object_cannot_be_restored_and_the_drill_fails(drill_context: DrillContext):
+    drill_context.s3.put_object(
+        Bucket=drill_context.settings.bucket_name("masters"),
+        Key="purge/real-content.bin",
+        Body=b"r",
+    )
     spec = DrillSpec(
-        kind="pitr", prefix="purge/", incident=IncidentKind.PURGE, seed_objects=8, random_seed=3
+        kind="pitr",
+        prefix="purge/",
+        incident=IncidentKind.PURGE,
+        seed_objects=8,
+        random_seed=3,
+        fraction=1.0,
     )
     with pytest.raises(RestoreVerificationError) as failure:
         run_drill(drill_context, spec)
     assert failure.value.missing
     assert all(key.startswith("purge/drill-seed/") for key in failure.value.missing)
+    assert "purge/real-content.bin" not in failure.value.missing
     saved = json.loads(failure.value.report_path.read_text())
     assert saved["status"] == "failed" and saved["missing"] == failure.value.missing
     assert saved["verified"] == saved["manifest_objects"] - len(saved["missing"])
@@ -85,9 +96,11 @@ def test_full_restore_of_a_wiped_bucket_into_a_new_bucket(drill_context: DrillCo
     report = run_drill(drill_context, spec)
     assert report.status == "passed"
     assert report.target_bucket != bucket
-    assert _contents(s3, bucket) == {}  # the wiped source stays wiped: the copy is elsewhere
     restored = _contents(s3, report.target_bucket)
     assert len(restored) == report.manifest_objects == report.verified == 10
+    # after verifying, the drill put the wiped source back as it was
+    assert _contents(s3, bucket) == restored
+    assert report.extra["source_keys_put_back"] == 10
 
 
 def test_partial_restore_while_writes_continue(drill_context: DrillContext):
