@@ -1,17 +1,23 @@
-"""The Pulumi program: the six components of a stack, built from its typed settings.
+"""The Pulumi program: the components of a stack, built from its typed settings.
 
 `build(settings)` registers the standard-tags transformation, then storage -> processing ->
-delivery -> backup -> monitoring -> audit, and returns the outputs to export. It only
-registers resources (no I/O), so the CLI, the offline policy check and the local stack can
-run it under `stacks.engine.run_program` as often as they like.
+delivery -> backup -> schedules -> monitoring -> uploads -> load generators -> audit, and
+returns the outputs to export. It only registers resources (no I/O), so the CLI, the offline
+policy check and the local stack can run it under `stacks.engine.run_program` as often as
+they like.
 
 The program is the same for every stack; the settings switch parts off:
-- `settings.network is None` (the local stack): no ECS services, no load balancer — the
-  processing and delivery components build only what needs no network.
+- `settings.network is None` (the local stack): no ECS services, no load balancer, no
+  scheduled tasks — the processing and delivery components build only what needs no network
+  (the local CLI runs the uploads API, drills and cache warming itself).
 - `settings.delivery.cloudflare_zone_id == ""`: no Cloudflare resources.
 - `settings.backup.copy_region is None`: no copy vault and no copy action.
+- `settings.uploads_service.enabled` false: no uploads API service.
+- `settings.schedules.drill_enabled` false / `schedules.cache_warm.schedule` None: no drill /
+  no warming schedule.
+- `settings.loadgen.enabled` false (the default): no load generators at all.
 - `settings.storage.force_destroy`: buckets and vaults may be destroyed with their content,
-  tables without deletion protection (local and dev).
+  tables without deletion protection, secrets after 7 days (local and dev).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from components.backup import MediaBackup, MediaBackupArgs
 from components.delivery import MediaDelivery, MediaDeliveryArgs
 from components.monitoring import MediaMonitoring, MediaMonitoringArgs
 from components.processing import MediaProcessing, MediaProcessingArgs
+from components.schedules import MediaSchedules, MediaSchedulesArgs
 from components.storage import MediaStorage, MediaStorageArgs
 from components.tagging import register_standard_tags
 from components.uploads import MediaUploads, MediaUploadsArgs
@@ -51,6 +58,18 @@ def build(settings: Settings) -> Outputs:
     backup = MediaBackup("backup", MediaBackupArgs(settings, kms_key_arn=kms_key_arn))
     outputs["backup_vault_name"] = backup.vault.name
     outputs["backup_plan_id"] = backup.plan.id
+    schedules = MediaSchedules(
+        "schedules",
+        MediaSchedulesArgs(
+            settings,
+            cluster_arn=processing.cluster.arn,
+            buckets=storage.buckets,
+            kms_key_arn=kms_key_arn,
+        ),
+    )
+    outputs.update(
+        {f"schedule_{r.replace('-', '_')}": s.name for r, s in schedules.schedules.items()}
+    )
 
     monitoring = _monitoring(settings, storage, processing, delivery, backup, outputs)
     _uploads(settings, storage, processing, delivery, monitoring, outputs)

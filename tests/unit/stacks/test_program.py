@@ -24,8 +24,11 @@ from stacks.settings import (
     stack_file,
 )
 
-COMPONENTS = ("storage", "processing", "delivery", "backup", "monitoring", "audit", "uploads")
+COMPONENTS = (
+    "storage", "processing", "delivery", "backup", "monitoring", "audit", "uploads", "schedules"
+)  # fmt: skip
 COMPONENT_TYPES = {
+    "schedules": "media-infra:schedules:MediaSchedules",
     "uploads": "media-infra:uploads:MediaUploads",
     "storage": "media-infra:storage:MediaStorage",
     "processing": "media-infra:processing:MediaProcessing",
@@ -170,6 +173,7 @@ def test_outputs(
     expected |= {"kms_key_arn", "backup_vault_name", "trail_arn", "cluster_arn"}
     expected |= {"origin_dns_name", "cache_ruleset_id", "dashboard_name"}
     expected |= {"uploads_api_url", "uploads_token_secret_arn"}
+    expected |= {"schedule_restore_drill", "schedule_cache_warm"}
     assert expected <= set(outputs)
     assert any(key.startswith("topic_arn_") for key in outputs)
 
