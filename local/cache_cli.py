@@ -89,31 +89,51 @@ def _print_report(report: PurgeReport, stack: str) -> None:
 @app.command()
 def warm(
     top: Annotated[int, typer.Option(min=1, help="How many of the most-requested paths.")] = 20,
+    stack: Annotated[str, typer.Option(help="Stack: local -> Varnish, else Cloudflare.")] = "local",
     trending: Annotated[
         Path | None, typer.Option(help="A trending list (one path per line) instead of the log.")
     ] = None,
+    edge_url: Annotated[
+        str | None, typer.Option(help="Edge to warm through (default: the stack's).")
+    ] = None,
     root: Annotated[Path, typer.Option(help="Local stack state folder.")] = DEFAULT_ROOT,
 ) -> None:
-    """Fetch the most-requested objects through the local edge; hit ratio before/after."""
+    """Fetch the most-requested objects through the edge; hit ratio before/after.
+
+    Ranking: the trending list if given, else the local edge's access log, or Cloudflare's
+    analytics (top paths of the zone, `CLOUDFLARE_API_TOKEN`) for a cloud stack.
+    """
     from local.service_specs import varnish_dir
-    from local.warm import AccessLogError, access_log_paths, top_paths
+    from local.warm import AccessLogError, access_log_paths, cloudflare_top_paths, top_paths
     from local.warm import warm as warm_paths
 
-    state = _local_state(root)
+    settings = _settings(stack)
+    local = settings.environment == "local"
+    base = edge_url or (
+        _local_state(root).edge_url if local else f"https://{settings.delivery.domain}"
+    )
     try:
         if trending:
             ranked = [line.strip() for line in trending.read_text().splitlines() if line.strip()]
-        else:
+        elif local:
             ranked = access_log_paths(varnish_dir(LocalLayout(root)))
+        else:
+            ranked = cloudflare_top_paths(
+                settings.delivery.cloudflare_zone_id,
+                os.environ.get(CLOUDFLARE_TOKEN_ENV, ""),
+                top,
+                api_base=os.environ.get(CLOUDFLARE_API_ENV)
+                or "https://api.cloudflare.com/client/v4",
+            )
     except (AccessLogError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from None
     paths = top_paths(ranked, top)
     if not paths:
-        typer.echo("nothing to warm: no requests in the access log yet")
+        typer.echo("nothing to warm: no requests ranked yet")
         return
-    report = warm_paths(state.edge_url, paths)
-    table = Table(title=f"warmed the top {len(paths)} paths")
+    report = warm_paths(base, paths)
+    table = Table(title=f"warmed the top {len(paths)} paths through {base}")
     for column in ("path", "before", "after"):
         table.add_column(column)
     for path in paths:

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from local.alert_receiver import read_alerts
 from local.layout import DEFAULT_ROOT, LocalLayout
+from local.moto_api import LocalApplyError
 from local.services import ServiceStartError, Supervisor
 from stacks.settings import SettingsError, load_stack
 
@@ -40,7 +41,7 @@ def up(stack: StackOption = "local", root: RootOption = DEFAULT_ROOT) -> None:
     local_stack = _stack(stack, root)
     try:
         local_stack.up()
-    except ServiceStartError as exc:
+    except (ServiceStartError, LocalApplyError) as exc:
         typer.echo(f"error: {exc}", err=True)
         typer.echo("stopping what was started (mediainfra local down)", err=True)
         local_stack.down()
@@ -105,7 +106,7 @@ def demo(stack: StackOption = "local", root: RootOption = DEFAULT_ROOT) -> None:
     local_stack = _stack(stack, root)
     try:
         local_stack.up()
-    except ServiceStartError as exc:
+    except (ServiceStartError, LocalApplyError) as exc:
         typer.echo(f"error: {exc}", err=True)
         local_stack.down()
         raise SystemExit(1) from None

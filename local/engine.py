@@ -21,13 +21,19 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from local.emulation import Emulation, emulation_of
+from local.moto_api import LocalApplyError
 from local.moto_handlers import HANDLERS, NOTE_KEY, AwsApi
 from stacks.engine import OfflineMocks, ResourceRecord, run_program
 from stacks.settings import Settings, stack_file
 
-
-class LocalApplyError(RuntimeError):
-    """A resource could not be created in moto (names the type, the name and moto's error)."""
+__all__ = [
+    "AppliedResource",
+    "LocalApply",
+    "LocalApplyError",
+    "MotoMocks",
+    "apply_program",
+    "apply_stack",
+]
 
 
 @dataclass(frozen=True)

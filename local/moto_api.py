@@ -14,6 +14,10 @@ ACCOUNT_ID = "123456789012"
 State = dict[str, Any]
 
 
+class LocalApplyError(RuntimeError):
+    """A resource could not be created in moto, or the program failed under the local engine."""
+
+
 @dataclass(frozen=True)
 class AwsApi:
     """boto3 clients against the moto endpoint, and the region they speak for."""

@@ -16,6 +16,7 @@ from pathlib import Path
 from local import service_specs as specs
 from local.engine import aws_api
 from local.layout import DEFAULT_ROOT, LocalLayout, LocalPorts, LocalSecrets, StackState
+from local.moto_api import LocalApplyError
 from local.services import ServiceSpec, ServiceState, Supervisor
 from stacks.settings import BucketRole, JobKind, Settings
 
@@ -121,7 +122,12 @@ class LocalStack:
             )
         from local.engine import apply_stack
 
-        result = apply_stack(self.settings, state.endpoint)
+        try:
+            result = apply_stack(self.settings, state.endpoint)
+        except LocalApplyError:
+            raise
+        except Exception as exc:  # the program itself failed: say so, with its error
+            raise LocalApplyError(f"stacks.program failed under the local engine: {exc}") from exc
         return replace(state, applied_by="stacks.program via local.engine", summary=result.summary)
 
     def bootstrap(self, state: StackState) -> None:

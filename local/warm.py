@@ -1,7 +1,9 @@
 """Cache warming: fetch the most-requested paths through the edge, measure before and after.
 
-The ranking comes from the edge's access log (`varnishncsa -d` over Varnish's shared
-memory log: the recent client GETs) or from a trending list (one path per line).
+The ranking comes from the local edge's access log (`varnishncsa -d` over Varnish's shared
+memory log: the recent client GETs), from Cloudflare's analytics in the cloud (the GraphQL
+API's top request paths of the zone over the last hours), or from a trending list (one path
+per line).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import subprocess
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -74,3 +77,50 @@ def warm(edge_url: str, paths: Sequence[str], client: httpx.Client | None = None
             )
             results[path] = status
     return report
+
+
+TOP_PATHS_QUERY = """
+query TopPaths($zone: String!, $since: Time!, $limit: Int!) {
+  viewer {
+    zones(filter: {zoneTag: $zone}) {
+      httpRequestsAdaptiveGroups(
+        limit: $limit
+        filter: {datetime_geq: $since, requestSource: "eyeball"}
+        orderBy: [count_DESC]
+      ) {
+        count
+        dimensions { clientRequestPath }
+      }
+    }
+  }
+}
+"""
+
+
+def cloudflare_top_paths(
+    zone_id: str,
+    token: str,
+    n: int,
+    *,
+    api_base: str = "https://api.cloudflare.com/client/v4",
+    hours: int = 24,
+    client: httpx.Client | None = None,
+) -> list[str]:
+    """The zone's `n` most-requested paths over the last `hours` (Cloudflare GraphQL)."""
+    if not zone_id or not token:
+        raise AccessLogError("Cloudflare analytics need the zone id and an API token")
+    client = client or httpx.Client(timeout=30)
+    since = (datetime.now(UTC) - timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    response = client.post(
+        f"{api_base.rstrip('/')}/graphql",
+        json={"query": TOP_PATHS_QUERY, "variables": {"zone": zone_id, "since": since, "limit": n}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    if response.status_code != 200:
+        raise AccessLogError(f"Cloudflare analytics: HTTP {response.status_code}")
+    document = response.json()
+    if document.get("errors"):
+        raise AccessLogError(f"Cloudflare analytics: {document['errors'][0].get('message')}")
+    zones = ((document.get("data") or {}).get("viewer") or {}).get("zones") or []
+    groups = zones[0].get("httpRequestsAdaptiveGroups", []) if zones else []
+    return [group["dimensions"]["clientRequestPath"] for group in groups][:n]

@@ -24,6 +24,8 @@ class FakeCloudflare(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.requests: list[dict[str, object]] = []
         self.script: list[int] = []
+        self.top_paths: list[str] = []
+        self.edge_hits: dict[str, int] = {}
 
     @property
     def base(self) -> str:
@@ -33,8 +35,32 @@ class FakeCloudflare(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: FakeCloudflare
 
+    def do_GET(self) -> None:
+        """A stand-in edge: MISS on the first request of a path, HIT afterwards."""
+        seen = self.server.edge_hits.setdefault(self.path, 0)
+        self.server.edge_hits[self.path] = seen + 1
+        self.send_response(200)
+        self.send_header("X-Cache", "HIT" if seen else "MISS")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.path.endswith("/graphql"):
+            self.server.requests.append({"path": self.path, "body": body})
+            groups = [
+                {"count": 100 - i, "dimensions": {"clientRequestPath": p}}
+                for i, p in enumerate(self.server.top_paths[: body["variables"]["limit"]])
+            ]
+            document = {"data": {"viewer": {"zones": [{"httpRequestsAdaptiveGroups": groups}]}}}
+            data = json.dumps(document).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
         self.server.requests.append(
             {"path": self.path, "auth": self.headers.get("Authorization"), "body": body}
         )
@@ -120,3 +146,21 @@ def test_cli_purges_prod_through_cloudflare(
     result = CliRunner().invoke(cache_app, ["purge", "--stack", "prod", "--prefix", "/audio/"])
     assert result.exit_code == 0, result.output
     assert fake.requests[1]["body"] == {"prefixes": [f"{domain}/audio/"]}
+
+
+def test_cloud_warm_ranks_by_cloudflare_analytics(
+    fake: FakeCloudflare, prod_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake.top_paths = ["/audio/a/hls/master.m3u8", "/images/b/w512.webp", "/audio/c/x.mp3"]
+    monkeypatch.setenv("MEDIAINFRA_CLOUDFLARE_API", fake.base)
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "analytics-token")
+    edge = fake.base.removesuffix("/client/v4")
+    result = CliRunner().invoke(
+        cache_app, ["warm", "--stack", "prod", "--top", "2", "--edge-url", edge]
+    )
+    assert result.exit_code == 0, result.output
+    query = fake.requests[0]["body"]
+    assert query["variables"]["zone"] == prod_settings.delivery.cloudflare_zone_id  # type: ignore[index]
+    assert query["variables"]["limit"] == 2  # type: ignore[index]
+    assert fake.edge_hits == {"/audio/a/hls/master.m3u8": 2, "/images/b/w512.webp": 2}
+    assert "before 0%, after 100%" in result.output
