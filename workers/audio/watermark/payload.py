@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +47,8 @@ FLOOR_DB = -60.0
 CLIP_NEPERS = 0.5
 """A band's per-slot modulation estimate is clipped here, so a note onset in that band cannot
 outweigh the others (the mark moves it by ~1.2 at strength 0.1, so it saturates too)."""
+EMBED_BLOCK_FRAMES = 1024
+"""STFT frames processed at a time when embedding (~24 s of audio at 44.1 kHz)."""
 SUB_HOP_PHASES = 2
 """Analysis grids tried, offset by a fraction of a hop: a codec delay of half a hop would
 otherwise blur every chip."""
@@ -109,25 +112,58 @@ def _band_of_bins(rate: int, nfft: int) -> np.ndarray:
     return band
 
 
+def _frame_gains(
+    times: np.ndarray, bits: np.ndarray, keyed: Keyed, band: np.ndarray, strength: float
+) -> np.ndarray:
+    """Frames x bins: the gain each STFT frame (centred at `times`) applies to each bin."""
+    position = np.floor(times / SLOT_SECONDS).astype(int)
+    slot = position % coding.CODED_BITS
+    chip = CHIP_SIGNS[np.floor((times / SLOT_SECONDS - position) * SLOT_HOPS).astype(int)]
+    gain = np.ones((times.size, band.size), dtype=np.float64)
+    in_band = band >= 0
+    sign = (bits[slot] * chip)[:, None]
+    gain[:, in_band] += strength * sign * keyed.patterns[slot][:, band[in_band]]
+    return gain
+
+
+def _modulate(
+    samples: np.ndarray, rate: int, gains: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """Streaming STFT -> per-frame gain -> weighted overlap-add (Hann, 50 % overlap), a block
+    of frames at a time so memory stays flat however long the track. Frame k is centred on
+    sample k * hop, like scipy's `stft` with zero-padded boundaries."""
+    nfft = NFFT * max(1, round(rate / DETECT_RATE))
+    hop = nfft // 2
+    window = signal.get_window("hann", nfft)
+    n_frames = samples.size // hop + 2
+    padded = np.zeros((n_frames + 1) * hop, dtype=np.float64)
+    padded[hop : hop + samples.size] = samples
+    out = np.zeros(padded.size, dtype=np.float64)
+    frames = np.lib.stride_tricks.sliding_window_view(padded, nfft)[::hop]
+    for start in range(0, n_frames, EMBED_BLOCK_FRAMES):
+        block = frames[start : start + EMBED_BLOCK_FRAMES]
+        times = (start + np.arange(block.shape[0])) * hop / rate
+        spectra = np.fft.rfft(block * window, axis=1) * gains(times)
+        shaped = np.fft.irfft(spectra, n=nfft, axis=1) * window
+        halves = shaped.reshape(block.shape[0], 2, hop)
+        first = start * hop
+        out[first : first + block.shape[0] * hop] += halves[:, 0].ravel()
+        out[first + hop : first + (block.shape[0] + 1) * hop] += halves[:, 1].ravel()
+    norm = window[:hop] ** 2 + window[hop:] ** 2
+    return (out.reshape(-1, hop) / norm).ravel()[hop : hop + samples.size]
+
+
 def embed(audio: np.ndarray, rate: int, payload: bytes, key: str, strength: float) -> np.ndarray:
     """Return `audio` (channels x samples, float) carrying `payload`; same shape and rate."""
     keyed = Keyed.from_key(key)
     bits = slot_bits(payload, keyed)
-    nfft = NFFT * max(1, round(rate / DETECT_RATE))
-    hop = nfft // 2
-    band = _band_of_bins(rate, nfft)
-    in_band = band >= 0
-    out = np.empty_like(audio, dtype=np.float32)
-    for channel, samples in enumerate(np.atleast_2d(audio)):
-        _, times, spec = signal.stft(samples, rate, "hann", nfft, nfft - hop)
-        position = np.floor(times / SLOT_SECONDS).astype(int)
-        slot = position % coding.CODED_BITS
-        chip = CHIP_SIGNS[np.floor((times / SLOT_SECONDS - position) * SLOT_HOPS).astype(int)]
-        sign = (bits[slot] * chip)[:, None]
-        gain = np.ones(spec.shape, dtype=np.float32)
-        gain[in_band, :] += strength * (sign * keyed.patterns[slot][:, band[in_band]]).T
-        _, restored = signal.istft(spec * gain, rate, "hann", nfft, nfft - hop)
-        out[channel] = restored[: samples.size]
+    band = _band_of_bins(rate, NFFT * max(1, round(rate / DETECT_RATE)))
+    audio = np.atleast_2d(audio)
+    out = np.empty(audio.shape, dtype=np.float32)
+    for channel, samples in enumerate(audio):
+        out[channel] = _modulate(
+            samples, rate, lambda times: _frame_gains(times, bits, keyed, band, strength)
+        )
     return out
 
 

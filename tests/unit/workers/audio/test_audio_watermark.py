@@ -130,3 +130,13 @@ def test_trial_preview_file_is_louder_only_at_the_tags(master: Path, tmp_path: P
     difference = np.abs(preview - original).max(axis=0)
     assert difference[int(5.1 * rate)] > 0.05
     assert difference[int(10.0 * rate)] < 1e-4
+
+
+@pytest.mark.parametrize("rate", [44100, 48000, 96000])
+def test_streaming_stft_reconstructs_exactly_with_unit_gains(rate: int) -> None:
+    from workers.audio.watermark.payload import _modulate
+
+    samples = np.random.default_rng(rate).normal(0, 0.1, rate * 3 + 17)
+    bins = 2049 if rate > 48000 else 1025
+    restored = _modulate(samples, rate, lambda times: np.ones((times.size, bins)))
+    np.testing.assert_allclose(restored, samples, atol=1e-12)
