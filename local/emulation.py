@@ -64,6 +64,10 @@ _BY_PREFIX: tuple[tuple[str, Emulation], ...] = (
     ("aws:acm/", Emulation("not-emulated", "plain HTTP on 127.0.0.1")),
     ("aws:ec2/", Emulation("not-emulated", "no network: everything binds 127.0.0.1")),
     ("aws:scheduler/", Emulation("stood-in", "schedules run by the local CLI")),
+    (
+        "aws:secretsmanager/",
+        Emulation("stood-in", "secrets generated into .local-stack/stack.json, passed as env"),
+    ),
     ("cloudflare:", Emulation("stood-in", "Varnish edge with VCL from the same cache rules")),
 )
 

@@ -62,6 +62,7 @@ def test_conditional_denies_are_dropped_and_named() -> None:
         ("aws:ecs/service:Service", "stood-in"),
         ("aws:cloudwatch/logGroup:LogGroup", "stood-in"),
         ("cloudflare:index/ruleset:Ruleset", "stood-in"),
+        ("aws:secretsmanager/secret:Secret", "stood-in"),
         ("aws:backup/plan:Plan", "not-emulated"),
         ("aws:iam/role:Role", "not-emulated"),
         (
