@@ -118,8 +118,9 @@ class DemoChecks:
         bucket = self.settings.bucket_name(BucketRole.STEMS)
         return True, "lossless FLAC in the stems bucket", f"s3://{bucket}/{flac[0] if flac else ''}"
 
-    def eicar(self, key: str) -> tuple[bool, str, str]:
+    def eicar(self, key: str, sha: str) -> tuple[bool, str, str]:
         quarantined = key in self.keys(BucketRole.QUARANTINE, key)
+        published = bool(self.keys(BucketRole.MASTERS, f"sha256/{sha[:2]}/{sha}"))
         alerts = [a for a in read_alerts(self.stack.layout.alerts_file) if key in str(a)]
         incoming = key in self.keys(BucketRole.INCOMING, key)
         if not quarantined:
@@ -128,8 +129,10 @@ class DemoChecks:
             return False, "quarantined, waiting for the alert", ""
         bucket = self.settings.bucket_name(BucketRole.QUARANTINE)
         where = "removed from incoming" if not incoming else "STILL in incoming"
+        if published:
+            where += ", but PUBLISHED to masters"
         return (
-            not incoming,
+            not (incoming or published),
             f"quarantined, {where}, alert {alerts[0]['severity']}",
             (f"s3://{bucket}/{key}"),
         )
@@ -226,11 +229,16 @@ def plan_samples(
             )
             return lambda: checks.stem(sha)
 
-        add(f"stem {path.name}", "bit-exact FLAC in the stems bucket", JobKind.AUDIO, put_stem)
+        add(
+            f"stem {path.name}",
+            "FLAC in the stems bucket (bit-exact, checked by the worker)",
+            JobKind.AUDIO,
+            put_stem,
+        )
 
     def upload_eicar() -> Callable[[], tuple[bool, str, str]]:
         key = _upload(state, settings, media.eicar, "demo-artist", root)
-        return lambda: checks.eicar(key)
+        return partial(checks.eicar, key, sha256_of(media.eicar))
 
     add("EICAR test file", "quarantined, alert fired, never published", JobKind.SCAN, upload_eicar)
     first = media.tracks[0]
