@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-VARIANTS = ("mp3-128", "mp3-320", "m4a-256", "ogg-160")
+VARIANTS = ("mp3-128", "mp3-320", "m4a-256", "ogg-128")
 VARIANT_SHARES = (0.45, 0.15, 0.3, 0.1)
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 

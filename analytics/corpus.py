@@ -49,6 +49,8 @@ class Corpus:
     days: int
     files: tuple[CorpusFile, ...]
     plays: int
+    seconds: float
+    """Duration of every master and stem."""
 
     def of_kind(self, kind: str) -> list[CorpusFile]:
         return [f for f in self.files if f.kind == kind]
@@ -89,7 +91,7 @@ def generate(
         for play in generate_plays(list(releases), list(releases.values()), params, seed):
             stream.write(json.dumps(play.as_dict()) + "\n")
             plays += 1
-    corpus = Corpus(out, size.upper(), seed, prof.days, tuple(files), plays)
+    corpus = Corpus(out, size.upper(), seed, prof.days, tuple(files), plays, prof.seconds)
     (out / MANIFEST).write_text(json.dumps(_manifest(corpus), indent=1))
     return corpus
 
@@ -100,6 +102,7 @@ def _manifest(corpus: Corpus) -> dict[str, Any]:
         "seed": corpus.seed,
         "days": corpus.days,
         "plays": corpus.plays,
+        "seconds": corpus.seconds,
         "files": [asdict(f) for f in corpus.files],
     }
 
@@ -111,7 +114,9 @@ def load(root: Path) -> Corpus:
         raise FileNotFoundError(f"{root}: no {MANIFEST}; run `mediainfra corpus generate` first")
     data = json.loads(path.read_text())
     files = tuple(CorpusFile(**entry) for entry in data["files"])
-    return Corpus(root, data["size"], data["seed"], data["days"], files, data["plays"])
+    return Corpus(
+        root, data["size"], data["seed"], data["days"], files, data["plays"], data["seconds"]
+    )
 
 
 def read_plays(root: Path) -> list[dict[str, Any]]:
