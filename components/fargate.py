@@ -230,7 +230,7 @@ def fargate_task(
     settings: Settings,
     *,
     role: str,
-    command: Sequence[str],
+    command: Sequence[pulumi.Input[str]],
     service: TaskSizing,
     task_policy: pulumi.Input[str] | None,
     port: int | None = None,
@@ -257,6 +257,7 @@ def fargate_task(
         "logs": logs.arn,
         "secrets": dict(spec.secrets),
         "key": spec.kms_key_arn,
+        "command": list(command),
     }
     resolved = pulumi.Output.from_input(inputs)
     aws.iam.RolePolicy(
@@ -276,11 +277,11 @@ def fargate_task(
         opts=child,
     )
 
-    def definitions(secret_arns: Mapping[str, str]) -> str:
+    def definitions(secret_arns: Mapping[str, str], argv: Sequence[str]) -> str:
         containers = [
             main_container(
                 settings,
-                command=command,
+                command=argv,
                 log_group=group,
                 stream_prefix=role,
                 port=port,
@@ -307,7 +308,7 @@ def fargate_task(
         ),
         task_role_arn=task_role.arn,
         execution_role_arn=execution_role.arn,
-        container_definitions=resolved.apply(lambda v: definitions(v["secrets"])),
+        container_definitions=resolved.apply(lambda v: definitions(v["secrets"], v["command"])),
         opts=child,
     )
     return FargateTask(task_role, execution_role, logs, definition)

@@ -30,6 +30,7 @@ import pulumi
 from components.audit import MediaAudit, MediaAuditArgs
 from components.backup import MediaBackup, MediaBackupArgs
 from components.delivery import MediaDelivery, MediaDeliveryArgs
+from components.loadgen import LoadGenArgs, LoadGenerators
 from components.monitoring import MediaMonitoring, MediaMonitoringArgs
 from components.processing import MediaProcessing, MediaProcessingArgs
 from components.schedules import MediaSchedules, MediaSchedulesArgs
@@ -73,6 +74,11 @@ def build(settings: Settings) -> Outputs:
 
     monitoring = _monitoring(settings, storage, processing, delivery, backup, outputs)
     _uploads(settings, storage, processing, delivery, monitoring, outputs)
+    if settings.loadgen.enabled:  # off by default: not even the component
+        loadgen = LoadGenerators("loadgen", LoadGenArgs(settings))
+        if loadgen.master_host is not None:
+            outputs["loadgen_master_host"] = loadgen.master_host
+        outputs.update({f"loadgen_workers_{k}": w.name for k, w in loadgen.workers.items()})
 
     audit = MediaAudit(
         "audit",

@@ -223,3 +223,23 @@ def test_alert_topics_use_the_stack_key(
     topics = [r for r in records if r.type == "aws:sns/topic:Topic"]
     assert len(topics) == 3
     assert {t.inputs["kmsMasterKeyId"] for t in topics} == {key.state["arn"]}
+
+
+def test_load_generators_only_when_switched_on(
+    prod_run: tuple[list[ResourceRecord], dict[str, Any]], prod_settings: Settings
+) -> None:
+    records, outputs = prod_run
+    assert not [r for r in records if r.type == "media-infra:loadgen:LoadGenerators"]
+    assert not [key for key in outputs if key.startswith("loadgen_")]
+    regions = [
+        {"region": "us-east-1", "label": "us", "vpc_id": "vpc-us", "subnet_ids": ["subnet-us"],
+         "egress_cidrs": ["3.3.3.3/32"]},
+        {"region": "ap-southeast-1", "label": "asia", "vpc_id": "vpc-ap",
+         "subnet_ids": ["subnet-ap"], "egress_cidrs": ["13.13.13.13/32"]},
+    ]  # fmt: skip
+    loadgen = prod_settings.loadgen.model_validate({"enabled": True, "regions": regions})
+    settings = prod_settings.model_copy(update={"loadgen": loadgen})
+    found: dict[str, Any] = {}
+    on = run_program(lambda: found.update(build(settings)), stack="prod")
+    assert [r.name for r in on if r.type == "media-infra:loadgen:LoadGenerators"] == ["loadgen"]
+    assert {"loadgen_master_host", "loadgen_workers_us", "loadgen_workers_asia"} <= set(found)
