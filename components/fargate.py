@@ -34,6 +34,8 @@ SECRET_SETTINGS: Mapping[str, frozenset[str]] = {"audio": frozenset({"watermark_
 """Settings fields that are secrets: never in `MEDIAINFRA_SETTINGS`, only in `secrets`."""
 SIDECAR_HOSTS = frozenset({"127.0.0.1", "localhost"})
 CLAMD_LIMIT_KEYS = ("StreamMaxLength", "MaxFileSize", "MaxScanSize")
+WORKER_MIN_MEMORY_MIB = 512
+CLAMD_MIN_MEMORY_MIB = 256
 
 
 class TaskSizing(Protocol):
@@ -147,7 +149,22 @@ def clamd_start_script(settings: Settings) -> str:
     )
 
 
-def clamd_container(settings: Settings, log_group: str) -> dict[str, Any]:
+def clamd_reservation(settings: Settings, task_memory_mib: int) -> int:
+    """clamd's memory reservation, leaving the worker at least `WORKER_MIN_MEMORY_MIB`.
+
+    A reservation the task cannot hold is capped (ECS refuses such a task definition) and a
+    warning names the settings to change."""
+    wanted = settings.clamd_sidecar.memory_reservation_mib
+    room = max(task_memory_mib - WORKER_MIN_MEMORY_MIB, CLAMD_MIN_MEMORY_MIB)
+    if wanted > room:
+        pulumi.log.warn(
+            f"clamd_sidecar.memory_reservation_mib {wanted} does not fit a {task_memory_mib} MiB "
+            f"scan task: capped to {room} MiB; raise processing.services.scan.memory_mib"
+        )
+    return min(wanted, room)
+
+
+def clamd_container(settings: Settings, log_group: str, task_memory_mib: int) -> dict[str, Any]:
     """The clamd sidecar: essential, healthy once it answers PING (`clamdcheck.sh`)."""
     sidecar = settings.clamd_sidecar
     return {
@@ -156,7 +173,7 @@ def clamd_container(settings: Settings, log_group: str) -> dict[str, Any]:
         "essential": True,
         "entryPoint": ["/bin/sh", "-c"],
         "command": [clamd_start_script(settings)],
-        "memoryReservation": sidecar.memory_reservation_mib,
+        "memoryReservation": clamd_reservation(settings, task_memory_mib),
         "healthCheck": {
             "command": ["CMD-SHELL", sidecar.health_command],
             "interval": 30,
@@ -293,7 +310,7 @@ def fargate_task(
             )
         ]
         if spec.clamd_sidecar:
-            containers.append(clamd_container(settings, group))
+            containers.append(clamd_container(settings, group, service.memory_mib))
         return json.dumps(containers)
 
     definition = aws.ecs.TaskDefinition(

@@ -7,7 +7,7 @@ import json
 import pytest
 from pulumi_records import json_input, named, of_type, run, stand_in_buckets, stand_in_tables
 
-from components.fargate import SETTINGS_ENV, clamd_port
+from components.fargate import SETTINGS_ENV, clamd_port, clamd_reservation
 from components.processing import MediaProcessing, MediaProcessingArgs
 from stacks.engine import ACCOUNT_ID, ResourceRecord
 from stacks.settings import BucketRole, JobKind, Settings
@@ -194,6 +194,17 @@ def test_scan_task_runs_clamd_sidecar_the_worker_waits_for(
     for kind in ("audio", "image"):
         assert set(containers(prod, kind)) == {"worker"}
         assert "dependsOn" not in containers(prod, kind)["worker"]
+
+
+def test_clamd_reservation_leaves_the_worker_room(
+    prod: list[ResourceRecord], prod_settings: Settings
+) -> None:
+    clamd = containers(prod, "scan")["clamd"]
+    assert clamd["memoryReservation"] == 1536  # fits the 2048 MiB prod scan task
+    assert prod_settings.processing.services[JobKind.SCAN].memory_mib == 2048
+    assert clamd_reservation(prod_settings, 1024) == 512
+    assert clamd_reservation(prod_settings, 512) == 256
+    assert clamd_reservation(prod_settings, 8192) == 1536
 
 
 def test_clamd_sidecar_needs_a_loopback_address(prod_settings: Settings) -> None:
