@@ -72,10 +72,10 @@ def _audit() -> None:
     """Access-log audit: who accessed what, deletes, policy changes, anomalies."""
 
 
-def _local_endpoint(stack: str) -> str:
+def _local_endpoint(stack: str, root: Path | None = None) -> str:
     from local.layout import DEFAULT_ROOT, LocalLayout, StackState
 
-    state = StackState.load(LocalLayout(DEFAULT_ROOT))
+    state = StackState.load(LocalLayout(root or DEFAULT_ROOT))
     if state is None or state.stack != stack:
         raise _fail(f"no running local stack {stack!r}: start it with `mediainfra local up`")
     return state.endpoint
@@ -88,6 +88,7 @@ def audit_report(
     bucket: Annotated[str | None, typer.Option(help="Logs bucket (default: the stack's).")] = None,
     prefix: Annotated[str, typer.Option(help="Key prefix of the log objects.")] = "access-logs/",
     endpoint: Annotated[str | None, typer.Option(help="S3 endpoint URL.")] = None,
+    local_root: Annotated[Path | None, typer.Option(help="Local stack state folder.")] = None,
     window_seconds: Annotated[int, typer.Option(help="Detector window.")] = 3600,
     min_downloads: Annotated[int, typer.Option(help="Downloads in a window to alert.")] = 20,
     min_deletes: Annotated[int, typer.Option(help="Deletes in a run to alert.")] = 25,
@@ -114,7 +115,8 @@ def audit_report(
             import boto3
 
             settings = load_stack(stack)
-            url = endpoint or (_local_endpoint(stack) if settings.environment == "local" else None)
+            local = settings.environment == "local"
+            url = endpoint or (_local_endpoint(stack, local_root) if local else None)
             keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
             s3 = boto3.client(
                 "s3", endpoint_url=url, region_name=settings.region, **(keys if url else {})

@@ -29,6 +29,7 @@ from analytics.usage import (
 from stacks.settings import BucketRole, Settings
 
 TOP = 10
+MIN_FORECAST_DAYS = 3
 CLOUDWATCH_STORAGE_TYPES = {
     "STANDARD": "StandardStorage",
     "INTELLIGENT_TIERING": "IntelligentTieringFAStorage",
@@ -55,7 +56,8 @@ class AnalyticsSummary:
     days: list[str]
     daily_bytes: list[int]
     horizon_days: int
-    forecast: Forecast
+    forecast: Forecast | None
+    """None when the inventory spans fewer than 3 days (no trend to fit)."""
 
 
 def summarise(
@@ -77,7 +79,7 @@ def summarise(
         days=[d.isoformat() for d in days],
         daily_bytes=totals,
         horizon_days=horizon_days,
-        forecast=forecast(totals, horizon_days),
+        forecast=forecast(totals, horizon_days) if len(totals) >= MIN_FORECAST_DAYS else None,
     )
 
 
@@ -86,18 +88,21 @@ def charts(summary: AnalyticsSummary) -> dict[str, str]:
     mib = 1024**2
     last = len(summary.daily_bytes) - 1
     fc = summary.forecast
+    band = None
+    if fc is not None:
+        band = (
+            [last + d for d in fc.days_ahead],
+            [v / mib for v in fc.predicted],
+            [v / mib for v in fc.lower],
+            [v / mib for v in fc.upper],
+        )
     return {
         "growth": svg.line_chart(
             list(range(len(summary.daily_bytes))),
             [v / mib for v in summary.daily_bytes],
             "stored MiB per day with forecast",
             "MiB",
-            band=(
-                [last + d for d in fc.days_ahead],
-                [v / mib for v in fc.predicted],
-                [v / mib for v in fc.lower],
-                [v / mib for v in fc.upper],
-            ),
+            band=band,
         ),
         "buckets": svg.bar_chart(
             [u.name for u in summary.by_bucket],

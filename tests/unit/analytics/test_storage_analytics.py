@@ -123,3 +123,10 @@ def test_analytics_report_cli_writes_three_files(tiny_corpus: Corpus, tmp_path: 
         analytics_app, ["report", "--corpus", str(tmp_path / "nope"), "--out", str(tmp_path)]
     )
     assert missing.exit_code == 1 and "corpus generate" in missing.output
+
+
+def test_one_day_of_history_reports_without_a_forecast(local_settings: Settings) -> None:
+    objects = [StoredObject("masters", f"u/{i}", 100, "STANDARD", D0) for i in range(3)]
+    summary = summarise(objects, local_settings, "one day")
+    assert summary.forecast is None
+    assert "fewer than 3 days" in render_html(summary)
