@@ -45,11 +45,13 @@ def corpus_generate(
     )
 
 
+WORKLOADS = Path(__file__).resolve().parent.parent / "workloads"
+
+
 def cost(
     stack: Annotated[str, typer.Option(help="Stack whose tiers and price table to use.")],
-    workload: Annotated[Path, typer.Option(help="Workload YAML (see workloads/).")] = Path(
-        "workloads/prod.yaml"
-    ),
+    workload: Annotated[Path, typer.Option(help="Workload YAML (see workloads/).")] = WORKLOADS
+    / "prod.yaml",
 ) -> None:
     """Monthly cost of a stack for a workload, with and without each optimisation."""
     from analytics import cost_model, cost_report
@@ -64,6 +66,7 @@ def cost(
         savings = cost_model.savings(load, settings)
     except (SettingsError, WorkloadError, KeyError) as exc:
         raise _fail(str(exc)) from None
+    typer.echo(f"workload: {workload}")
     typer.echo(cost_report.render(stack, load, baseline, optimised, savings))
 
 
