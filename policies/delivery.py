@@ -153,10 +153,15 @@ def _cache_ttls(args: ResourceValidationArgs, report: ReportViolation) -> None:
             report(f"ruleset {args.name} has no rule for the cache class {cache_class!r}", None)
 
 
+_NETWORK_PROTOCOLS = {"TCP", "UDP", "TCP_UDP", "TLS"}
+
+
 def _https_listener(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type != tokens.LB_LISTENER:
         return
     props = args.props
+    if props.get("protocol") in _NETWORK_PROTOCOLS:
+        return  # a network load balancer's listener (e.g. Locust's master): no HTTP to redirect
     if props.get("protocol") == "HTTPS":
         policy = str(props.get("sslPolicy") or "")
         if not ("TLS13" in policy or "TLS-1-2" in policy):

@@ -36,6 +36,7 @@ def lazy_handler(module: str, attribute: str = "handle") -> Callable[[], JobHand
 
 
 SETTINGS_ENV = "MEDIAINFRA_SETTINGS"
+WATERMARK_KEY_ENV = "MEDIAINFRA_AUDIO_WATERMARK_KEY"
 """Where a worker container receives its stack settings (JSON), see components/fargate.py."""
 
 REGISTRY: MappingProxyType[str, HandlerSpec] = MappingProxyType(
@@ -72,10 +73,22 @@ def build_consumer(
 
 
 def resolve_settings(stack: str | None, environ: Mapping[str, str]) -> Settings:
-    """`--stack` wins; else the JSON settings the container gets in `$MEDIAINFRA_SETTINGS`."""
+    """`--stack` wins; else the JSON settings the container gets in `$MEDIAINFRA_SETTINGS`.
+
+    Secrets never travel in that JSON: the watermark key arrives on its own, from Secrets
+    Manager, in `$MEDIAINFRA_AUDIO_WATERMARK_KEY`, and replaces the settings' default.
+    """
     if stack is None and environ.get(SETTINGS_ENV):
-        return Settings.from_mapping(json.loads(environ[SETTINGS_ENV]), source=f"${SETTINGS_ENV}")
-    return load_stack(stack or "local")
+        settings = Settings.from_mapping(
+            json.loads(environ[SETTINGS_ENV]), source=f"${SETTINGS_ENV}"
+        )
+    else:
+        settings = load_stack(stack or "local")
+    key = environ.get(WATERMARK_KEY_ENV)
+    if key:
+        audio = settings.audio.model_copy(update={"watermark_key": key})
+        settings = settings.model_copy(update={"audio": audio})
+    return settings
 
 
 app = typer.Typer(add_completion=False, help="Run job workers (SQS consumer loops).")

@@ -294,6 +294,14 @@ RESOURCE_CASES: list[tuple[str, str, dict, dict, str, dict]] = [
         {},
     ),
     (
+        "alb-https-only",
+        tokens.LB_LISTENER,
+        {"protocol": "TCP", "port": 5557, "defaultActions": [{"type": "forward"}]},
+        {"protocol": "HTTP", "port": 5557, "defaultActions": [{"type": "forward"}]},
+        "without redirecting",
+        {},
+    ),
+    (
         "cloudtrail-log-file-validation",
         tokens.CLOUDTRAIL_TRAIL,
         {"enableLogFileValidation": True},

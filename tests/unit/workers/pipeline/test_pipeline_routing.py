@@ -164,3 +164,13 @@ def test_settings_come_from_the_container_environment(local_settings: Settings) 
     assert resolve_settings(None, environ) == local_settings
     assert resolve_settings("prod", environ).stack == "prod"
     assert resolve_settings(None, {}).stack == "local"
+
+
+def test_watermark_key_comes_from_its_own_secret(local_settings: Settings) -> None:
+    from workers.runner import SETTINGS_ENV, WATERMARK_KEY_ENV, resolve_settings
+
+    environ = {SETTINGS_ENV: local_settings.model_dump_json(), WATERMARK_KEY_ENV: "k" * 32}
+    assert resolve_settings(None, environ).audio.watermark_key == "k" * 32
+    assert resolve_settings(None, {SETTINGS_ENV: local_settings.model_dump_json()}) == (
+        local_settings
+    )
