@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from analytics.corpus import Corpus
+from analytics.corpus import Corpus, generate
+from analytics.corpus_plan import SizeProfile
 from analytics.edge_cache import Request, replay
 from analytics.savings import measure
 from stacks.settings import Settings
@@ -26,14 +27,25 @@ def test_no_cache_sends_everything_to_the_origin() -> None:
     assert result.bytes_from_origin == result.bytes_total == 28
 
 
+MICRO = SizeProfile(
+    tracks=2, seconds=1.0, stems_per_track=2, stem_track_share=1.0,
+    cover_pixels=400, duplicate_share=0.5, users=2, days=5, plays_per_day=40,
+)  # fmt: skip
+
+
 @pytest.fixture(scope="module")
-def measured(tiny_corpus: Corpus, local_settings: Settings, tmp_path_factory) -> dict:  # type: ignore[no-untyped-def]
-    return measure(tiny_corpus, local_settings, tmp_path_factory.mktemp("savings"))
+def micro_corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
+    return generate("SMALL", tmp_path_factory.mktemp("micro"), seed=11, prof=MICRO)
 
 
-def test_stored_bytes_come_from_real_outputs(measured: dict, tiny_corpus: Corpus) -> None:  # type: ignore[type-arg]
+@pytest.fixture(scope="module")
+def measured(micro_corpus: Corpus, local_settings: Settings, tmp_path_factory) -> dict:  # type: ignore[no-untyped-def]
+    return measure(micro_corpus, local_settings, tmp_path_factory.mktemp("savings"))
+
+
+def test_stored_bytes_come_from_real_outputs(measured: dict, micro_corpus: Corpus) -> None:  # type: ignore[type-arg]
     stored = measured["stored_bytes"]
-    masters = tiny_corpus.of_kind("master")
+    masters = micro_corpus.of_kind("master")
     assert stored["masters"] == sum(m.bytes for m in masters)
     duplicates = [m for m in masters if m.duplicate_of]
     assert stored["masters"] - stored["masters_deduplicated"] == sum(m.bytes for m in duplicates)
