@@ -47,7 +47,16 @@ def _installed(module_name: str) -> bool:
 
 def _add(app: typer.Typer, name: str) -> None:
     module_name, attribute = COMMANDS[name]
-    target = getattr(importlib.import_module(module_name), attribute)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.split(".")[0] == module_name.split(".")[0]:
+            raise
+        sys.exit(
+            f"mediainfra {name}: needs {exc.name!r}, which is not installed here "
+            '(the worker image has the core only; install ".[deploy,harness]")'
+        )
+    target = getattr(module, attribute)
     if isinstance(target, typer.Typer):
         app.add_typer(target, name=name)
     else:
