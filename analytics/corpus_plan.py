@@ -41,7 +41,7 @@ PROFILES: dict[str, SizeProfile] = {
     ),
     "MEDIUM": SizeProfile(
         tracks=40, seconds=12.0, stems_per_track=4, stem_track_share=0.4,
-        cover_pixels=2400, duplicate_share=0.15, users=12, days=180, plays_per_day=4000,
+        cover_pixels=1600, duplicate_share=0.15, users=12, days=180, plays_per_day=4000,
     ),
 }  # fmt: skip
 
