@@ -25,7 +25,7 @@ def record(
         time=START + timedelta(hours=hour),
         remote_ip=ip,
         requester=f"arn:aws:iam::1:user/{principal}",
-        request_id=f"R{hour}{key}",
+        request_id=f"R{round(hour * 1e6)}",
         operation=operation,
         key=key,
         request_uri=f"GET /{key} HTTP/1.1",
