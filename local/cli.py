@@ -99,9 +99,22 @@ def print_status(root: Path, console: Console | None = None) -> None:
 
 
 @app.command()
-def demo(stack: StackOption = "local", root: RootOption = DEFAULT_ROOT) -> None:
-    """Bring the stack up, ingest generated sample media, wait for end states, print URLs."""
+def demo(
+    stack: StackOption = "local",
+    root: RootOption = DEFAULT_ROOT,
+    sla: Annotated[
+        bool, typer.Option(help="End with an SLA load run and a PITR drill (the scorecard).")
+    ] = True,
+    duration: Annotated[str, typer.Option(help="Length of the SLA load run, e.g. 60s.")] = "60s",
+) -> None:
+    """Bring the stack up, ingest sample media, print URLs; then the SLA scorecard.
+
+    Exits 0 when every sample reached its end state and every SLA held, 1 when a sample
+    did not, 3 when an SLA failed (as `mediainfra load` does).
+    """
+    from loadtests.sla import EXIT_SLA_FAILED
     from local.demo import run_demo
+    from local.scorecard import run_scorecard
 
     local_stack = _stack(stack, root)
     try:
@@ -110,5 +123,17 @@ def demo(stack: StackOption = "local", root: RootOption = DEFAULT_ROOT) -> None:
         typer.echo(f"error: {exc}", err=True)
         local_stack.down()
         raise SystemExit(1) from None
-    ok = run_demo(local_stack, Console())
-    raise SystemExit(0 if ok else 1)
+    console = Console()
+    result = run_demo(local_stack, console)
+    if not sla:
+        raise SystemExit(0 if result.ok else 1)
+    scorecard = run_scorecard(
+        local_stack.settings,
+        local_stack.layout,
+        console,
+        duration=duration,
+        malicious=result.malicious_outcome(),
+    )
+    if not result.ok:
+        raise SystemExit(1)
+    raise SystemExit(0 if scorecard.passed else EXIT_SLA_FAILED)

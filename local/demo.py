@@ -44,7 +44,26 @@ class Sample:
     observed: str = "waiting"
     url: str = ""
     available: bool = True
+    malicious: bool = False
+    """A malicious upload: done means it was blocked (quarantined, never published)."""
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """Every sample with what happened to it."""
+
+    samples: list[Sample]
+
+    @property
+    def ok(self) -> bool:
+        """True when each available sample reached its end state."""
+        return all(s.done for s in self.samples if s.available)
+
+    def malicious_outcome(self) -> tuple[int, int] | None:
+        """(blocked, total) of the malicious uploads that ran; None when none could."""
+        ran = [s for s in self.samples if s.malicious and s.available]
+        return (sum(s.done for s in ran), len(ran)) if ran else None
 
 
 def sha256_of(path: Path) -> str:
@@ -181,8 +200,9 @@ def plan_samples(
         expected: str,
         kind: JobKind,
         start: Callable[[], Callable[[], tuple[bool, str, str]]],
+        malicious: bool = False,
     ) -> None:
-        sample = Sample(name, expected, kind)
+        sample = Sample(name, expected, kind, malicious=malicious)
         if f"worker-{kind.value}" in state.unavailable or "worker-scan" in state.unavailable:
             sample.available, sample.observed = False, "not available yet (worker not written)"
         else:
@@ -240,7 +260,13 @@ def plan_samples(
         key = _upload(state, settings, media.eicar, "demo-artist", root)
         return partial(checks.eicar, key, sha256_of(media.eicar))
 
-    add("EICAR test file", "quarantined, alert fired, never published", JobKind.SCAN, upload_eicar)
+    add(
+        "EICAR test file",
+        "quarantined, alert fired, never published",
+        JobKind.SCAN,
+        upload_eicar,
+        malicious=True,
+    )
     first = media.tracks[0]
     first_sha = sha256_of(first)
     add(
@@ -271,8 +297,8 @@ def wait_for(samples: list[Sample], timeout_seconds: float, console: Console) ->
             time.sleep(POLL_SECONDS)
 
 
-def run_demo(stack: LocalStack, console: Console, *, timeout_seconds: float = 600.0) -> bool:
-    """Run the samples through the (running) stack; True when each reached its end state."""
+def run_demo(stack: LocalStack, console: Console, *, timeout_seconds: float = 600.0) -> DemoResult:
+    """Run the samples through the (running) stack and print where each ended."""
     state = StackState.load(stack.layout)
     if state is None:
         raise RuntimeError("the local stack is not up")
@@ -292,4 +318,4 @@ def run_demo(stack: LocalStack, console: Console, *, timeout_seconds: float = 60
     console.print(
         f"Prometheus http://127.0.0.1:{state.ports.prometheus} | stop: mediainfra local down"
     )
-    return all(s.done for s in samples if s.available)
+    return DemoResult(samples)
