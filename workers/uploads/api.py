@@ -38,10 +38,14 @@ from workers.uploads.notify import QuotaNotifier, find_topic_arn
 from workers.uploads.quotas import QuotaStore
 from workers.uploads.service import UploadService
 from workers.uploads.tokens import TokenError, verify_token
+from workers.uploads.upstream_timing import time_upstream_calls
 
 Handler = Callable[[Request], Awaitable[Response]]
 log = logging.getLogger(__name__)
 MAX_BATCH_PARTS = 1000
+UPSTREAM_CONNECTIONS = 50
+"""Kept-alive connections per AWS client: at least the request threads that may call at once
+(anyio's default pool has 40), so none is opened and dropped per call under load."""
 
 
 class TokenSecretMissingError(RuntimeError):
@@ -121,16 +125,22 @@ def create_app(
     )
     service = UploadService(settings, s3=s3, quotas=quotas, metrics=metrics, presign_s3=presign_s3)
 
+    for client in (s3, dynamodb, sns):
+        time_upstream_calls(client, metrics)
+
     def authenticated(handler: Callable[[Request, str], Awaitable[Response]]) -> Handler:
+        timer = metrics.request_seconds.labels(operation=handler.__name__)
+
         async def endpoint(request: Request) -> Response:
-            scheme, _, token = request.headers.get("authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
-                raise errors.UnauthorizedError("a bearer token is required")
-            try:
-                claims = verify_token(token_secret, token.strip())
-            except TokenError as exc:
-                raise errors.UnauthorizedError(f"invalid token: {exc}") from exc
-            return await handler(request, claims.user_id)
+            with timer.time():
+                scheme, _, token = request.headers.get("authorization", "").partition(" ")
+                if scheme.lower() != "bearer" or not token.strip():
+                    raise errors.UnauthorizedError("a bearer token is required")
+                try:
+                    claims = verify_token(token_secret, token.strip())
+                except TokenError as exc:
+                    raise errors.UnauthorizedError(f"invalid token: {exc}") from exc
+                return await handler(request, claims.user_id)
 
         return endpoint
 
@@ -296,8 +306,9 @@ def app_from_env(
         )
     endpoint = environ.get("AWS_ENDPOINT_URL") or None
     session = boto3.session.Session(region_name=settings.region)
+    config = Config(signature_version="s3v4", max_pool_connections=UPSTREAM_CONNECTIONS)
     clients = {
-        name: session.client(name, endpoint_url=endpoint, config=Config(signature_version="s3v4"))
+        name: session.client(name, endpoint_url=endpoint, config=config)
         for name in ("s3", "dynamodb", "sns")
     }
     return create_app(settings, token_secret=secret.encode(), **clients)

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
 class UploadMetrics:
-    """Counters exposed on /metrics (names end in `_total` in the exposition)."""
+    """Counters and latency histograms exposed on /metrics (counters end in `_total`)."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
@@ -32,6 +40,20 @@ class UploadMetrics:
         )
         self.parts_signed = Counter(
             "mediainfra_upload_parts_signed", "Presigned part URLs issued", registry=self.registry
+        )
+        self.request_seconds = Histogram(
+            "mediainfra_upload_request_seconds",
+            "Time to answer an /s3 request of the uploads API, by operation",
+            ["operation"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.upstream_seconds = Histogram(
+            "mediainfra_upload_upstream_seconds",
+            "Time of each AWS call made by the uploads API (retries included), by operation",
+            ["service", "operation"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
         )
 
     def exposition(self) -> tuple[bytes, str]:

@@ -131,8 +131,18 @@ class QuotaStore:
         return self._usage_of(self._item(user_id))
 
     def reservation(self, user_id: str, upload_ref: str) -> Reservation | None:
-        """The reservation of an upload in progress, or None (unknown, completed or aborted)."""
-        item = self._item(user_id) or {}
+        """The reservation of an upload in progress, or None (unknown, completed or aborted).
+
+        Reads only that entry of the item, not the user's other uploads in progress.
+        """
+        response = self._db.get_item(
+            TableName=self._table,
+            Key={"user_id": {"S": user_id}},
+            ConsistentRead=True,
+            ProjectionExpression="reservations.#ref",
+            ExpressionAttributeNames={"#ref": upload_ref},
+        )
+        item = response.get("Item") or {}
         entry = item.get("reservations", {}).get("M", {}).get(upload_ref)
         return None if entry is None else _reservation(upload_ref, entry)
 
@@ -154,8 +164,10 @@ class QuotaStore:
 
     def _ensure_item(self, user_id: str) -> dict[str, Any]:
         item = self._item(user_id)
-        if item is not None:
-            return item
+        return item if item is not None else self._create_item(user_id)
+
+    def _create_item(self, user_id: str) -> dict[str, Any]:
+        """Store an empty item for `user_id` unless one exists; returns the item stored."""
         fresh = {
             "user_id": {"S": user_id},
             "used_bytes": {"N": "0"},
@@ -169,11 +181,12 @@ class QuotaStore:
                 TableName=self._table,
                 Item=fresh,
                 ConditionExpression="attribute_not_exists(user_id)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
             if not _conditional_failed(exc):
                 raise
-            return self._item(user_id) or fresh
+            return exc.response.get("Item") or self._item(user_id) or fresh
         return fresh
 
     def set_limit(self, user_id: str, limit_bytes: int) -> None:
@@ -189,58 +202,82 @@ class QuotaStore:
         )
 
     def reserve(self, user_id: str, upload_ref: str, size: int, part_size: int) -> QuotaUsage:
-        """Hold `size` bytes for an upload, atomically; `QuotaExceededError` when they don't fit."""
+        """Hold `size` bytes for an upload, atomically; `QuotaExceededError` when they don't fit.
+
+        The first write assumes an existing item under the stack's default limit and lets
+        its condition decide, so a user who has uploaded before costs one DynamoDB call. A
+        refused condition returns the stored item (`ReturnValuesOnConditionCheckFailure`);
+        the next attempt is decided on that: quota exceeded, a per-user limit, a user never
+        seen (the item is created first) or a concurrent writer.
+        """
         if size <= 0:
             raise ValueError(f"size must be positive, got {size}")
+        item: dict[str, Any] | None = None
         for _ in range(MAX_ATTEMPTS):
-            item = self._ensure_item(user_id)
             before = self._usage_of(item)
-            if size > before.limit_bytes - before.total_bytes:
+            if item is not None and size > before.limit_bytes - before.total_bytes:
                 self._announce_exceeded(user_id, size, before)
                 raise QuotaExceededError(user_id, size, before)
-            has_limit = "limit_bytes" in item
-            limit_check = "#limit = :limit" if has_limit else "attribute_not_exists(#limit)"
-            values: dict[str, Any] = {
-                ":n": {"N": str(size)},
-                ":room": {"N": str(before.limit_bytes - size)},
-                ":entry": {
-                    "M": {
-                        "size": {"N": str(size)},
-                        "part_size": {"N": str(part_size)},
-                        "created_at": {"N": str(int(time.time()))},
-                    }
-                },
-            }
-            if has_limit:
-                values[":limit"] = item["limit_bytes"]
             try:
-                response = self._db.update_item(
-                    TableName=self._table,
-                    Key={"user_id": {"S": user_id}},
-                    UpdateExpression=(
-                        "SET reservations.#ref = :entry, reserved_bytes = reserved_bytes + :n, "
-                        "total_bytes = total_bytes + :n"
-                    ),
-                    ConditionExpression=(
-                        f"total_bytes <= :room AND {limit_check} "
-                        "AND attribute_not_exists(reservations.#ref)"
-                    ),
-                    ExpressionAttributeNames={"#ref": upload_ref, "#limit": "limit_bytes"},
-                    ExpressionAttributeValues=values,
-                    ReturnValues="ALL_NEW",
-                )
+                response = self._reserve_if_room(user_id, upload_ref, size, part_size, item)
             except ClientError as exc:
                 if not _conditional_failed(exc):
                     raise
+                item = exc.response.get("Item") or self._create_item(user_id)
                 continue
             after = self._usage_of(response["Attributes"])
             self._announce_thresholds(user_id, after, response["Attributes"])
             return after
         raise QuotaContentionError(f"could not reserve quota for {user_id!r}: too much contention")
 
-    def _settle(self, user_id: str, upload_ref: str, *, keep: bool) -> Reservation | None:
-        reservation = self.reservation(user_id, upload_ref)
-        if reservation is None:
+    def _reserve_if_room(
+        self,
+        user_id: str,
+        upload_ref: str,
+        size: int,
+        part_size: int,
+        item: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        """The conditional reservation write, its limit taken from `item` (None: the default)."""
+        own_limit = (item or {}).get("limit_bytes")
+        limit = self._usage_of(item).limit_bytes
+        limit_check = "attribute_not_exists(#limit)" if own_limit is None else "#limit = :limit"
+        values: dict[str, Any] = {
+            ":n": {"N": str(size)},
+            ":room": {"N": str(limit - size)},
+            ":entry": {
+                "M": {
+                    "size": {"N": str(size)},
+                    "part_size": {"N": str(part_size)},
+                    "created_at": {"N": str(int(time.time()))},
+                }
+            },
+        }
+        if own_limit is not None:
+            values[":limit"] = own_limit
+        response: dict[str, Any] = self._db.update_item(
+            TableName=self._table,
+            Key={"user_id": {"S": user_id}},
+            UpdateExpression=(
+                "SET reservations.#ref = :entry, reserved_bytes = reserved_bytes + :n, "
+                "total_bytes = total_bytes + :n"
+            ),
+            ConditionExpression=(
+                f"total_bytes <= :room AND {limit_check} "
+                "AND attribute_not_exists(reservations.#ref)"
+            ),
+            ExpressionAttributeNames={"#ref": upload_ref, "#limit": "limit_bytes"},
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+        return response
+
+    def _settle(
+        self, user_id: str, upload_ref: str, *, keep: bool, known: Reservation | None = None
+    ) -> Reservation | None:
+        reservation = known if known is not None else self.reservation(user_id, upload_ref)
+        if reservation is None or reservation.upload_ref != upload_ref:
             return None
         total_change = "" if keep else ", total_bytes = total_bytes - :n"
         used_change = ", used_bytes = used_bytes + :n" if keep else ""
@@ -262,9 +299,15 @@ class QuotaStore:
             return None
         return reservation
 
-    def commit(self, user_id: str, upload_ref: str) -> Reservation | None:
-        """Turn a completed upload's reservation into usage; None when there was none."""
-        return self._settle(user_id, upload_ref, keep=True)
+    def commit(
+        self, user_id: str, upload_ref: str, reservation: Reservation | None = None
+    ) -> Reservation | None:
+        """Turn a completed upload's reservation into usage; None when there was none.
+
+        Pass the `reservation` already read to save a read: the write is still conditional
+        on that reservation being stored with that size, so a stale one changes nothing.
+        """
+        return self._settle(user_id, upload_ref, keep=True, known=reservation)
 
     def release(self, user_id: str, upload_ref: str) -> Reservation | None:
         """Give back an aborted upload's reservation; None when there was none."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -208,20 +209,24 @@ class UploadService:
     def complete(self, user_id: str, upload_id: str, key: str, parts: Any) -> dict[str, Any]:
         """Check every part is stored with the right size, complete, and count the usage.
 
-        `parts` is the client's `[{PartNumber, ETag}]`, validated here.
+        `parts` is the client's `[{PartNumber, ETag}]`, validated here. The parts are listed
+        while the reservation is read (two independent round trips, one wait), and the
+        reservation read is the one the commit is conditional on.
         """
         upload = self._owned(user_id, key)
-        reservation = self._reservation(upload)
-        given = _parse_parts(parts)
-        count = part_count(reservation.size, reservation.part_size)
-        missing = sorted(set(range(1, count + 1)) - set(given))
-        extra = sorted(set(given) - set(range(1, count + 1)))
-        if missing or extra:
-            self._metrics.failed.labels(reason="incomplete").inc()
-            raise errors.IncompleteUploadError(
-                f"expected parts 1..{count}; missing {missing[:20]}, unexpected {extra[:20]}"
-            )
-        stored = {int(p["PartNumber"]): p for p in self._listed_parts(upload_id, key)}
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="list-parts") as pool:
+            listing = pool.submit(self._listed_parts, upload_id, key)
+            reservation = self._reservation(upload)
+            given = _parse_parts(parts)
+            count = part_count(reservation.size, reservation.part_size)
+            missing = sorted(set(range(1, count + 1)) - set(given))
+            extra = sorted(set(given) - set(range(1, count + 1)))
+            if missing or extra:
+                self._metrics.failed.labels(reason="incomplete").inc()
+                raise errors.IncompleteUploadError(
+                    f"expected parts 1..{count}; missing {missing[:20]}, unexpected {extra[:20]}"
+                )
+            stored = {int(p["PartNumber"]): p for p in listing.result()}
         for number in range(1, count + 1):
             _, length = part_range(reservation.size, reservation.part_size, number)
             part = stored.get(number)
@@ -249,7 +254,7 @@ class UploadService:
             if _error_code(exc) == "NoSuchUpload":
                 raise errors.UploadNotFoundError(f"no such upload {upload_id!r}") from exc
             raise errors.UpstreamError(f"completing the upload failed: {exc}") from exc
-        self.quotas.commit(user_id, upload.upload_ref)
+        self.quotas.commit(user_id, upload.upload_ref, reservation)
         self._metrics.completed.inc()
         self._metrics.bytes.inc(reservation.size)
         return {

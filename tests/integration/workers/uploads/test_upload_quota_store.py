@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from uploads_harness import UploadStack
 
 from workers.uploads.notify import QuotaNotifier, find_topic_arn
-from workers.uploads.quotas import QuotaExceededError, QuotaStore
+from workers.uploads.quotas import QuotaExceededError, QuotaStore, Reservation
 
 pytestmark = pytest.mark.integration
 
@@ -52,28 +52,60 @@ def test_commit_and_release_are_idempotent(upload_stack: UploadStack) -> None:
 def test_a_reservation_decided_on_a_stale_read_is_refused_by_the_condition(
     upload_stack: UploadStack,
 ) -> None:
-    """Two creates race: both read 0 % used, the second write must fail its condition.
+    """Two creates race: both decide on 0 % used, the second write must fail its condition.
 
     (moto's DynamoDB does not serialise concurrent requests, so a race with threads there
     can lose updates that DynamoDB would refuse; the interleaving is forced here instead.)
     """
     store, _ = _store(upload_stack, limit=1000)
-    stale = store._ensure_item("eli")
+    stale = store._create_item("eli")
     store.reserve("eli", _ref(), 600, 5)
-    real = store._ensure_item
-    reads = iter([stale])
-
-    def stale_then_real(user_id: str) -> dict:
-        return next(reads, None) or real(user_id)
-
-    with (
-        patch.object(store, "_ensure_item", side_effect=stale_then_real) as ensure,
-        pytest.raises(QuotaExceededError),
-    ):
-        store.reserve("eli", _ref(), 600, 5)
-    assert ensure.call_count == 2  # refused by the condition, then re-read and refused
+    with pytest.raises(ClientError) as refused:
+        store._reserve_if_room("eli", _ref(), 600, 5, stale)
+    assert refused.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
     usage = store.usage("eli")
     assert (usage.reserved_bytes, usage.total_bytes) == (600, 600)
+
+
+def test_reserve_writes_first_and_decides_on_the_item_the_refusal_returns(
+    upload_stack: UploadStack,
+) -> None:
+    """No read before the write: a refused condition hands back the stored item, which
+    decides the next step (here: quota exceeded, without a second write)."""
+    store, _ = _store(upload_stack, limit=1000)
+    store.reserve("gus", _ref(), 600, 5)
+    real = store._reserve_if_room
+    decided_on: list[dict | None] = []
+
+    def record(*args: object) -> dict:
+        decided_on.append(args[-1])  # type: ignore[arg-type]
+        return real(*args)  # type: ignore[arg-type]
+
+    with (
+        patch.object(store, "_reserve_if_room", side_effect=record),
+        patch.object(store, "_item", wraps=store._item) as read,
+        pytest.raises(QuotaExceededError) as exceeded,
+    ):
+        store.reserve("gus", _ref(), 600, 5)
+    assert decided_on == [None]
+    assert read.call_count == 0
+    assert exceeded.value.usage.total_bytes == 600
+    assert store.usage("gus").total_bytes == 600
+
+
+def test_commit_with_a_stale_reservation_changes_nothing(upload_stack: UploadStack) -> None:
+    store, _ = _store(upload_stack, limit=1000)
+    ref = _ref()
+    store.reserve("hal", ref, 300, 5)
+    assert store.commit("hal", ref, Reservation(ref, 299, 5)) is None
+    assert store.commit("hal", _ref(), Reservation(ref, 300, 5)) is None
+    usage = store.usage("hal")
+    assert (usage.used_bytes, usage.reserved_bytes) == (0, 300)
+    held = store.reservation("hal", ref)
+    assert held == Reservation(ref, 300, 5, held.created_at if held else 0)
+    assert store.commit("hal", ref, held) == held
+    usage = store.usage("hal")
+    assert (usage.used_bytes, usage.reserved_bytes, usage.total_bytes) == (300, 0, 300)
 
 
 def test_sequential_creates_fill_the_quota_exactly(upload_stack: UploadStack) -> None:
