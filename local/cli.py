@@ -22,9 +22,13 @@ app = typer.Typer(add_completion=False, help="The embedded local stack on 127.0.
 
 StackOption = Annotated[str, typer.Option(help="Stack settings to run locally.")]
 RootOption = Annotated[Path, typer.Option(help="State folder (pid files, logs, configs).")]
+FreePortsOption = Annotated[
+    bool, typer.Option(help="A new root binds free ports (next to a stack on the defaults).")
+]
 
 
-def _stack(stack: str, root: Path) -> LocalStack:
+def _stack(stack: str, root: Path, free_ports: bool = False) -> LocalStack:
+    from local.layout import LocalPorts, StackState
     from local.stack import LocalStack
 
     try:
@@ -32,13 +36,18 @@ def _stack(stack: str, root: Path) -> LocalStack:
     except SettingsError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from None
-    return LocalStack(settings, root=root)
+    fresh = free_ports and StackState.load(LocalLayout(root)) is None
+    return LocalStack(settings, root=root, ports=LocalPorts.free() if fresh else None)
 
 
 @app.command()
-def up(stack: StackOption = "local", root: RootOption = DEFAULT_ROOT) -> None:
+def up(
+    stack: StackOption = "local",
+    root: RootOption = DEFAULT_ROOT,
+    free_ports: FreePortsOption = False,
+) -> None:
     """Start every service and apply the stack's program to moto."""
-    local_stack = _stack(stack, root)
+    local_stack = _stack(stack, root, free_ports)
     try:
         local_stack.up()
     except (ServiceStartError, LocalApplyError) as exc:
@@ -106,6 +115,7 @@ def demo(
         bool, typer.Option(help="End with an SLA load run and a PITR drill (the scorecard).")
     ] = True,
     duration: Annotated[str, typer.Option(help="Length of the SLA load run, e.g. 60s.")] = "60s",
+    free_ports: FreePortsOption = False,
 ) -> None:
     """Bring the stack up, ingest sample media, print URLs; then the SLA scorecard.
 
@@ -116,7 +126,7 @@ def demo(
     from local.demo import run_demo
     from local.scorecard import run_scorecard
 
-    local_stack = _stack(stack, root)
+    local_stack = _stack(stack, root, free_ports)
     try:
         local_stack.up()
     except (ServiceStartError, LocalApplyError) as exc:
