@@ -29,9 +29,15 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_cloudflare as cf
 
-from components.autoscaling import request_count_autoscaling
+from components.alb_service import (
+    LISTEN_ALL,
+    AlbService,
+    alb_fargate_service,
+    alb_target_group,
+    alb_task_security_group,
+)
 from components.edge import build_edge, certificate_validation_records
-from components.fargate import CONTAINER_NAME, TaskSpec, fargate_task, managed_secret
+from components.fargate import TaskSpec, fargate_task, managed_secret
 from components.iam_policies import DELIVERY, WORKER_ACCESS, StackArns, task_role_policy
 from stacks.settings import BucketRole, Settings
 
@@ -39,8 +45,6 @@ TYPE_TOKEN = "media-infra:delivery:MediaDelivery"
 ORIGIN_COMMAND = ("mediainfra", "origin", "serve")
 SIGNING_KEY_ENV = "MEDIAINFRA_ORIGIN_SIGNING_KEY"
 """Where `mediainfra origin serve` reads the URL-signing key (a Secrets Manager secret)."""
-LISTEN_ALL = "0.0.0.0"
-"""Inside the task the origin listens on every address; its security group admits the ALB."""
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 
@@ -76,11 +80,6 @@ def alb_target_ports(settings: Settings) -> list[int]:
     if settings.uploads_service.enabled:
         ports.add(settings.uploads.port)
     return sorted(ports)
-
-
-def cluster_name(cluster_arn: str) -> str:
-    """The cluster name at the end of an ECS cluster ARN."""
-    return cluster_arn.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
 
 
 class MediaDelivery(pulumi.ComponentResource):
@@ -160,29 +159,13 @@ class MediaDelivery(pulumi.ComponentResource):
             opts=self._child,
         )
         self.alb_security_group = alb_group
-        service_group = aws.ec2.SecurityGroup(
+        service_group = alb_task_security_group(
+            self,
             f"{self._name}-origin-sg",
             description="media-infra origin tasks: from the ALB only, HTTPS out to S3",
             vpc_id=network.vpc_id,
-            ingress=[
-                aws.ec2.SecurityGroupIngressArgs(
-                    description="from the origin ALB",
-                    protocol="tcp",
-                    from_port=delivery.origin_container_port,
-                    to_port=delivery.origin_container_port,
-                    security_groups=[alb_group.id],
-                )
-            ],
-            egress=[
-                aws.ec2.SecurityGroupEgressArgs(
-                    description="HTTPS to AWS APIs",
-                    protocol="tcp",
-                    from_port=443,
-                    to_port=443,
-                    cidr_blocks=["0.0.0.0/0"],
-                )
-            ],
-            opts=self._child,
+            port=delivery.origin_container_port,
+            alb_group=alb_group,
         )
         self.load_balancer = aws.lb.LoadBalancer(
             f"{self._name}-alb",
@@ -194,17 +177,12 @@ class MediaDelivery(pulumi.ComponentResource):
             enable_deletion_protection=settings.environment == "prod",
             opts=self._child,
         )
-        self.target_group = aws.lb.TargetGroup(
+        self.target_group = alb_target_group(
+            self,
             f"{self._name}-tg",
-            port=delivery.origin_container_port,
-            protocol="HTTP",
-            target_type="ip",
             vpc_id=network.vpc_id,
-            deregistration_delay=30,
-            health_check=aws.lb.TargetGroupHealthCheckArgs(
-                enabled=True, path=delivery.origin_health_path, matcher="200", interval=15
-            ),
-            opts=self._child,
+            port=delivery.origin_container_port,
+            health_path=delivery.origin_health_path,
         )
         self.listener = listener = aws.lb.Listener(
             f"{self._name}-https",
@@ -266,8 +244,7 @@ class MediaDelivery(pulumi.ComponentResource):
 
     def _origin_service(self, group: aws.ec2.SecurityGroup, listener: aws.lb.Listener) -> None:
         settings, args = self._args.settings, self._args
-        network = settings.network
-        assert network is not None and self.load_balancer and self.target_group
+        assert self.load_balancer and self.target_group
         arns = pulumi.Output.all(args.kms_key_arn, args.derivatives_bucket.arn).apply(
             lambda v: StackArns(kms_key=v[0], buckets={BucketRole.DERIVATIVES: v[1]})
         )
@@ -296,41 +273,20 @@ class MediaDelivery(pulumi.ComponentResource):
             ),
         )
         self.task_role = task.task_role
-        self.service = aws.ecs.Service(
-            f"{self._name}-origin-service",
-            name=settings.resource_name("origin"),
-            cluster=args.cluster_arn,
-            task_definition=task.definition.arn,
-            desired_count=config.min_tasks,
-            launch_type="FARGATE",
-            network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
-                subnets=list(network.private_subnet_ids),
-                security_groups=[group.id],
-                assign_public_ip=False,
-            ),
-            load_balancers=[
-                aws.ecs.ServiceLoadBalancerArgs(
-                    container_name=CONTAINER_NAME,
-                    container_port=settings.delivery.origin_container_port,
-                    target_group_arn=self.target_group.arn,
-                )
-            ],
-            health_check_grace_period_seconds=30,
-            deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(
-                enable=True, rollback=True
-            ),
-            propagate_tags="SERVICE",
-            enable_ecs_managed_tags=True,
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[listener], ignore_changes=["desired_count"]
-            ),
-        )
-        request_count_autoscaling(
+        self.service = alb_fargate_service(
             self,
-            f"{self._name}-origin",
-            cluster_name=pulumi.Output.from_input(args.cluster_arn).apply(cluster_name),
-            service=self.service,
-            load_balancer=self.load_balancer,
-            target_group=self.target_group,
-            config=config,
+            f"{self._name}-origin-service",
+            settings,
+            args.cluster_arn,
+            AlbService(
+                role="origin",
+                task=task,
+                config=config,
+                port=settings.delivery.origin_container_port,
+                security_group=group,
+                load_balancer=self.load_balancer,
+                target_group=self.target_group,
+                routed_by=[listener],
+            ),
+            scaling_prefix=f"{self._name}-origin",
         )

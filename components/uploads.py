@@ -21,9 +21,14 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.autoscaling import request_count_autoscaling
-from components.delivery import LISTEN_ALL, cluster_name
-from components.fargate import CONTAINER_NAME, TaskSpec, fargate_task, managed_secret
+from components.alb_service import (
+    LISTEN_ALL,
+    AlbService,
+    alb_fargate_service,
+    alb_target_group,
+    alb_task_security_group,
+)
+from components.fargate import TaskSpec, fargate_task, managed_secret
 from components.task_policies import uploads_task_policy
 from stacks.settings import Settings
 
@@ -108,41 +113,16 @@ class MediaUploads(pulumi.ComponentResource):
             description="HMAC secret of the uploads API's bearer tokens",
             kms_key_arn=args.kms_key_arn,
         )
-        group = aws.ec2.SecurityGroup(
+        group = alb_task_security_group(
+            self,
             f"{self._name}-sg",
             description="media-infra uploads API tasks: from the origin ALB only, HTTPS out",
             vpc_id=network.vpc_id,
-            ingress=[
-                aws.ec2.SecurityGroupIngressArgs(
-                    description="from the origin ALB",
-                    protocol="tcp",
-                    from_port=port,
-                    to_port=port,
-                    security_groups=[args.alb_security_group.id],
-                )
-            ],
-            egress=[
-                aws.ec2.SecurityGroupEgressArgs(
-                    description="HTTPS to AWS APIs",
-                    protocol="tcp",
-                    from_port=443,
-                    to_port=443,
-                    cidr_blocks=["0.0.0.0/0"],
-                )
-            ],
-            opts=child,
-        )
-        self.target_group = aws.lb.TargetGroup(
-            f"{self._name}-tg",
             port=port,
-            protocol="HTTP",
-            target_type="ip",
-            vpc_id=network.vpc_id,
-            deregistration_delay=30,
-            health_check=aws.lb.TargetGroupHealthCheckArgs(
-                enabled=True, path=HEALTH_PATH, matcher="200", interval=15
-            ),
-            opts=child,
+            alb_group=args.alb_security_group,
+        )
+        self.target_group = alb_target_group(
+            self, f"{self._name}-tg", vpc_id=network.vpc_id, port=port, health_path=HEALTH_PATH
         )
         self.listener_rule = aws.lb.ListenerRule(
             f"{self._name}-rule",
@@ -191,41 +171,20 @@ class MediaUploads(pulumi.ComponentResource):
             ),
         )
         self.task_role = task.task_role
-        self.service = aws.ecs.Service(
-            f"{self._name}-service",
-            name=settings.resource_name("uploads-api"),
-            cluster=args.cluster_arn,
-            task_definition=task.definition.arn,
-            desired_count=config.min_tasks,
-            launch_type="FARGATE",
-            network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
-                subnets=list(network.private_subnet_ids),
-                security_groups=[group.id],
-                assign_public_ip=False,
-            ),
-            load_balancers=[
-                aws.ecs.ServiceLoadBalancerArgs(
-                    container_name=CONTAINER_NAME,
-                    container_port=port,
-                    target_group_arn=self.target_group.arn,
-                )
-            ],
-            health_check_grace_period_seconds=30,
-            deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(
-                enable=True, rollback=True
-            ),
-            propagate_tags="SERVICE",
-            enable_ecs_managed_tags=True,
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[self.listener_rule], ignore_changes=["desired_count"]
-            ),
-        )
-        request_count_autoscaling(
+        self.service = alb_fargate_service(
             self,
-            f"{self._name}-api",
-            cluster_name=pulumi.Output.from_input(args.cluster_arn).apply(cluster_name),
-            service=self.service,
-            load_balancer=args.load_balancer,
-            target_group=self.target_group,
-            config=config,
+            f"{self._name}-service",
+            settings,
+            args.cluster_arn,
+            AlbService(
+                role="uploads-api",
+                task=task,
+                config=config,
+                port=port,
+                security_group=group,
+                load_balancer=args.load_balancer,
+                target_group=self.target_group,
+                routed_by=[self.listener_rule],
+            ),
+            scaling_prefix=f"{self._name}-api",
         )

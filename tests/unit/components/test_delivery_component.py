@@ -10,12 +10,12 @@ import pulumi_aws as aws
 import pytest
 from pulumi_records import ComponentMocks, json_input, named, of_type, run
 
+from components.alb_service import cluster_name
 from components.cache_rules import cloudflare_expression
 from components.delivery import (
     MediaDelivery,
     MediaDeliveryArgs,
     alb_target_ports,
-    cluster_name,
 )
 from stacks.engine import ResourceRecord
 from stacks.settings import Settings
