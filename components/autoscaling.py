@@ -96,6 +96,31 @@ def scaling_target(
     )
 
 
+def target_tracking_autoscaling(
+    parent: pulumi.Resource,
+    prefix: str,
+    metric: str,
+    *,
+    cluster_name: pulumi.Input[str],
+    service: aws.ecs.Service,
+    config: WorkerService,
+    tracking: TargetTrackingArgs,
+) -> aws.appautoscaling.Policy:
+    """The service's scaling target and a target-tracking policy `{prefix}-{metric}-scaling`."""
+    target = scaling_target(
+        parent, prefix, cluster_name=cluster_name, service=service, config=config
+    )
+    return aws.appautoscaling.Policy(
+        f"{prefix}-{metric}-scaling",
+        policy_type="TargetTrackingScaling",
+        service_namespace=target.service_namespace,
+        scalable_dimension=target.scalable_dimension,
+        resource_id=target.resource_id,
+        target_tracking_scaling_policy_configuration=tracking,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
 def backlog_autoscaling(
     parent: pulumi.Resource,
     prefix: str,
@@ -106,22 +131,19 @@ def backlog_autoscaling(
     config: WorkerService,
 ) -> aws.appautoscaling.Policy:
     """Target tracking: keep `backlog_per_task` visible messages per running task."""
-    target = scaling_target(
-        parent, prefix, cluster_name=cluster_name, service=service, config=config
-    )
-    return aws.appautoscaling.Policy(
-        f"{prefix}-backlog-scaling",
-        policy_type="TargetTrackingScaling",
-        service_namespace=target.service_namespace,
-        scalable_dimension=target.scalable_dimension,
-        resource_id=target.resource_id,
-        target_tracking_scaling_policy_configuration=TargetTrackingArgs(
+    return target_tracking_autoscaling(
+        parent,
+        prefix,
+        "backlog",
+        cluster_name=cluster_name,
+        service=service,
+        config=config,
+        tracking=TargetTrackingArgs(
             target_value=float(config.backlog_per_task),
             customized_metric_specification=backlog_metric(queue.name, cluster_name, service.name),
             scale_in_cooldown=120,
             scale_out_cooldown=30,
         ),
-        opts=pulumi.ResourceOptions(parent=parent),
     )
 
 
@@ -136,16 +158,14 @@ def request_count_autoscaling(
     config: WorkerService,
 ) -> aws.appautoscaling.Policy:
     """Target tracking: keep `backlog_per_task` ALB requests per target (per minute)."""
-    target = scaling_target(
-        parent, prefix, cluster_name=cluster_name, service=service, config=config
-    )
-    return aws.appautoscaling.Policy(
-        f"{prefix}-request-scaling",
-        policy_type="TargetTrackingScaling",
-        service_namespace=target.service_namespace,
-        scalable_dimension=target.scalable_dimension,
-        resource_id=target.resource_id,
-        target_tracking_scaling_policy_configuration=TargetTrackingArgs(
+    return target_tracking_autoscaling(
+        parent,
+        prefix,
+        "request",
+        cluster_name=cluster_name,
+        service=service,
+        config=config,
+        tracking=TargetTrackingArgs(
             target_value=float(config.backlog_per_task),
             predefined_metric_specification=PredefinedMetricArgs(
                 predefined_metric_type="ALBRequestCountPerTarget",
@@ -156,5 +176,4 @@ def request_count_autoscaling(
             scale_in_cooldown=300,
             scale_out_cooldown=60,
         ),
-        opts=pulumi.ResourceOptions(parent=parent),
     )
