@@ -1,12 +1,11 @@
-"""Fixtures for the ingest pipeline: a private clamd, a per-test stack on the moto server."""
+"""Fixtures for the ingest pipeline: a per-test stack on the moto server, a stopped clamd.
+
+The session clamd, `eicar` and `atomic_dynamodb` come from `tests/integration/workers/conftest.py`.
+"""
 
 from __future__ import annotations
 
-import functools
-import threading
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pipeline_harness import Pipeline, make_pipeline, stack_for_test
@@ -14,27 +13,10 @@ from pipeline_harness import Pipeline, make_pipeline, stack_for_test
 from stacks.settings import Settings
 from workers.scan.clamd_server import ClamdServer
 
-CLAMD_MAX_BYTES = 8 * 1024 * 1024
-
-
-@pytest.fixture(scope="session")
-def clamd_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClamdServer]:
-    """clamd with the bundled EICAR signatures for the session (8 MiB stream limit)."""
-    with ClamdServer(tmp_path_factory.mktemp("clamd"), max_bytes=CLAMD_MAX_BYTES) as server:
-        yield server
-
 
 @pytest.fixture
-def eicar() -> bytes:
-    """The EICAR test string, assembled at runtime so no file in the repo is EICAR."""
-    head = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$"
-    tail = "-".join(["EICAR", "STANDARD", "ANTIVIRUS", "TEST", "FILE!$H+H*"])
-    return (head + tail).encode()
-
-
-@pytest.fixture
-def pipeline(local_settings: Settings, clamd_server: ClamdServer, aws_env: str) -> Pipeline:
-    return make_pipeline(stack_for_test(local_settings, str(clamd_server.address)), aws_env)
+def pipeline(local_settings: Settings, clamd: ClamdServer, aws_env: str) -> Pipeline:
+    return make_pipeline(stack_for_test(local_settings, str(clamd.address)), aws_env)
 
 
 @pytest.fixture
@@ -43,31 +25,3 @@ def stopped_clamd(tmp_path: Path) -> str:
     with ClamdServer(tmp_path / "clamd") as server:
         address = str(server.address)
     return address
-
-
-@pytest.fixture
-def atomic_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Give the in-process moto server DynamoDB's per-request write atomicity.
-
-    moto 5.2's DynamoDB backend is not thread-safe: concurrent `UpdateItem ADD` requests
-    lose increments and `TransactWriteItems` deep-copies tables that other requests are
-    mutating. Real DynamoDB applies each write request atomically; serialising moto's
-    write operations models exactly that and nothing more, so a client-side
-    read-modify-write would still lose updates here.
-    """
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.RLock()
-    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
-        monkeypatch.setattr(
-            DynamoDBBackend, name, _serialised(getattr(DynamoDBBackend, name), lock)
-        )
-
-
-def _serialised(method: Callable[..., Any], lock: threading.RLock) -> Callable[..., Any]:
-    @functools.wraps(method)
-    def locked(self: Any, *args: Any, **kwargs: Any) -> Any:
-        with lock:
-            return method(self, *args, **kwargs)
-
-    return locked

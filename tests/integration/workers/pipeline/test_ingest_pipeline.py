@@ -137,9 +137,9 @@ def test_clamd_down_publishes_nothing_then_quarantines_as_unscannable(
 
 
 def test_file_over_the_scan_limit_is_quarantined_not_clean(
-    local_settings: Settings, clamd_server, aws_env: str
+    local_settings: Settings, clamd, aws_env: str
 ) -> None:
-    settings = stack_for_test(local_settings, str(clamd_server.address))
+    settings = stack_for_test(local_settings, str(clamd.address))
     settings = settings.model_copy(
         update={"scan": settings.scan.model_copy(update={"max_file_bytes": 100_000})}
     )
@@ -313,9 +313,7 @@ def test_wav_stem_is_stored_as_flac_by_the_audio_worker(pipeline: Pipeline, tmp_
     assert pipeline.keys("derivatives") == []
 
 
-def test_worker_cli_runs_the_scan_queue_once(
-    local_settings: Settings, clamd_server, aws_env: str
-) -> None:  # type: ignore[no-untyped-def]
+def test_worker_cli_runs_the_scan_queue_once(local_settings: Settings, clamd, aws_env: str) -> None:  # type: ignore[no-untyped-def]
     """`mediainfra worker run --kind scan --stack local --once` against moto and clamd."""
     p = make_pipeline(local_settings, aws_env)
     data = wav_bytes(freq=123.0)
@@ -324,7 +322,7 @@ def test_worker_cli_runs_the_scan_queue_once(
     argv = [
         sys.executable, "-c", "from mediainfra.cli import main; main()",
         "worker", "run", "--kind", "scan", "--stack", "local", "--once",
-        "--endpoint-url", aws_env, "--clamd", str(clamd_server.address), "--wait-seconds", "1",
+        "--endpoint-url", aws_env, "--clamd", str(clamd.address), "--wait-seconds", "1",
     ]  # fmt: skip
     result = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=120)
     assert result.returncode == 0, result.stderr

@@ -1,13 +1,32 @@
-"""Fixtures for dedup against the moto server."""
+"""Fixtures shared by the workers' integration tests: clamd, EICAR, atomic moto DynamoDB."""
 
 from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
+from workers.scan.clamd_server import ClamdServer
+
+CLAMD_MAX_BYTES = 8 * 1024 * 1024  # also in scan/test_clamd_scanner.py
+
+
+@pytest.fixture(scope="session")
+def clamd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClamdServer]:
+    """clamd with the bundled EICAR signatures on a unix socket for the session (8 MiB limit)."""
+    with ClamdServer(tmp_path_factory.mktemp("clamd"), max_bytes=CLAMD_MAX_BYTES) as server:
+        yield server
+
+
+@pytest.fixture
+def eicar() -> bytes:
+    """The EICAR test string, assembled at runtime so no file in the repo is EICAR."""
+    head = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$"
+    tail = "-".join(["EICAR", "STANDARD", "ANTIVIRUS", "TEST", "FILE!$H+H*"])
+    return (head + tail).encode()
 
 
 @pytest.fixture
