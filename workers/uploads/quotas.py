@@ -90,6 +90,12 @@ def _conditional_failed(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
+def _returned_item(exc: ClientError) -> dict[str, Any] | None:
+    """The item a refused condition returned (`ReturnValuesOnConditionCheckFailure=ALL_OLD`)."""
+    item = exc.response.get("Item")
+    return item if isinstance(item, dict) else None
+
+
 def _threshold_label(percent: float) -> str:
     return f"{percent:g}"
 
@@ -162,10 +168,6 @@ class QuotaStore:
 
     # ------------------------------------------------------------------ writes
 
-    def _ensure_item(self, user_id: str) -> dict[str, Any]:
-        item = self._item(user_id)
-        return item if item is not None else self._create_item(user_id)
-
     def _create_item(self, user_id: str) -> dict[str, Any]:
         """Store an empty item for `user_id` unless one exists; returns the item stored."""
         fresh = {
@@ -186,14 +188,14 @@ class QuotaStore:
         except ClientError as exc:
             if not _conditional_failed(exc):
                 raise
-            return exc.response.get("Item") or self._item(user_id) or fresh
+            return _returned_item(exc) or self._item(user_id) or fresh
         return fresh
 
     def set_limit(self, user_id: str, limit_bytes: int) -> None:
         """Give `user_id` its own quota instead of the stack default."""
         if limit_bytes <= 0:
             raise ValueError(f"limit must be positive, got {limit_bytes}")
-        self._ensure_item(user_id)
+        self._create_item(user_id)
         self._db.update_item(
             TableName=self._table,
             Key={"user_id": {"S": user_id}},
@@ -204,11 +206,10 @@ class QuotaStore:
     def reserve(self, user_id: str, upload_ref: str, size: int, part_size: int) -> QuotaUsage:
         """Hold `size` bytes for an upload, atomically; `QuotaExceededError` when they don't fit.
 
-        The first write assumes an existing item under the stack's default limit and lets
-        its condition decide, so a user who has uploaded before costs one DynamoDB call. A
-        refused condition returns the stored item (`ReturnValuesOnConditionCheckFailure`);
-        the next attempt is decided on that: quota exceeded, a per-user limit, a user never
-        seen (the item is created first) or a concurrent writer.
+        The first write assumes a stored item under the default limit and its condition
+        decides (one DynamoDB call for a known user). A refusal returns the stored item, which
+        decides the next attempt: quota exceeded, own limit, new user (item created first),
+        or a concurrent writer.
         """
         if size <= 0:
             raise ValueError(f"size must be positive, got {size}")
@@ -223,7 +224,7 @@ class QuotaStore:
             except ClientError as exc:
                 if not _conditional_failed(exc):
                     raise
-                item = exc.response.get("Item") or self._create_item(user_id)
+                item = _returned_item(exc) or self._create_item(user_id)
                 continue
             after = self._usage_of(response["Attributes"])
             self._announce_thresholds(user_id, after, response["Attributes"])
