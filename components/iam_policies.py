@@ -256,21 +256,21 @@ def queue_policy(
     return {"Version": VERSION, "Statement": statements}
 
 
-def allowed_actions(policy: PolicyDocument) -> list[str]:
-    """Every action an Allow statement grants (for checks and tests)."""
-    actions: list[str] = []
+def allowed_values(policy: PolicyDocument, field: str) -> list[str]:
+    """Every value of `field` ("Action", "Resource") in the Allow statements, in order."""
+    values: list[str] = []
     for entry in policy["Statement"]:
         if entry["Effect"] == "Allow":
-            value = entry["Action"]
-            actions.extend([value] if isinstance(value, str) else value)
-    return actions
+            value = entry[field]
+            values.extend([value] if isinstance(value, str) else value)
+    return values
+
+
+def allowed_actions(policy: PolicyDocument) -> list[str]:
+    """Every action an Allow statement grants (for checks and tests)."""
+    return allowed_values(policy, "Action")
 
 
 def allowed_resources(policy: PolicyDocument) -> list[str]:
     """Every resource an Allow statement names (for checks and tests)."""
-    resources: list[str] = []
-    for entry in policy["Statement"]:
-        if entry["Effect"] == "Allow":
-            value = entry["Resource"]
-            resources.extend([value] if isinstance(value, str) else value)
-    return resources
+    return allowed_values(policy, "Resource")
