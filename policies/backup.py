@@ -18,7 +18,15 @@ from pulumi_policy import (
 )
 
 from policies import tokens
-from policies.resources import as_list, is_set, label, number, of_type, referenced
+from policies.resources import (
+    as_list,
+    is_set,
+    label,
+    number,
+    of_type,
+    referenced,
+    resource_check,
+)
 
 S3_WILDCARDS = frozenset({"*", "arn:aws:s3:::*"})
 
@@ -145,11 +153,6 @@ def _vault_locked(args: StackValidationArgs, report: ReportViolation) -> None:
                 )
 
 
-def _vault_encrypted(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type == tokens.BACKUP_VAULT and not is_set(args.props, "kmsKeyArn"):
-        report(f"backup vault {args.name} is not encrypted with a customer-managed KMS key", None)
-
-
 POLICIES = [
     StackValidationPolicy(
         name="backup-every-bucket-selected",
@@ -191,7 +194,11 @@ POLICIES = [
     ResourceValidationPolicy(
         name="backup-vault-kms-encrypted",
         description="Backup vaults are encrypted with a customer-managed KMS key.",
-        validate=_vault_encrypted,
+        validate=resource_check(
+            tokens.BACKUP_VAULT,
+            lambda a: is_set(a.props, "kmsKeyArn"),
+            "backup vault {name} is not encrypted with a customer-managed KMS key",
+        ),
         enforcement_level=EnforcementLevel.MANDATORY,
     ),
 ]

@@ -10,7 +10,6 @@ from pulumi_policy import (
     EnforcementLevel,
     PolicyResource,
     ReportViolation,
-    ResourceValidationArgs,
     ResourceValidationPolicy,
     StackValidationArgs,
     StackValidationPolicy,
@@ -18,7 +17,16 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UnknownValueError
 
 from policies import tokens
-from policies.resources import as_list, document, is_set, label, number, of_type, referenced
+from policies.resources import (
+    as_list,
+    document,
+    is_set,
+    label,
+    number,
+    of_type,
+    referenced,
+    resource_check,
+)
 
 AGE_METRIC = "ApproximateAgeOfOldestMessage"
 DEPTH_METRIC = "ApproximateNumberOfMessagesVisible"
@@ -135,14 +143,6 @@ def _dlq_depth_alarm(args: StackValidationArgs, report: ReportViolation) -> None
             report(f"dead-letter queue {label(dlq)} has no {DEPTH_METRIC} alarm", dlq.urn)
 
 
-def _queue_encrypted(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != tokens.SQS_QUEUE:
-        return
-    props = args.props
-    if not is_set(props, "kmsMasterKeyId") and props.get("sqsManagedSseEnabled") is not True:
-        report(f"queue {args.name} is not encrypted at rest (no KMS key, no SQS-managed SSE)", None)
-
-
 POLICIES = [
     StackValidationPolicy(
         name="sqs-queue-has-dlq",
@@ -166,7 +166,13 @@ POLICIES = [
     ResourceValidationPolicy(
         name="sqs-queue-encrypted",
         description="Queues are encrypted at rest (KMS or SQS-managed SSE).",
-        validate=_queue_encrypted,
+        validate=resource_check(
+            tokens.SQS_QUEUE,
+            lambda a: (
+                is_set(a.props, "kmsMasterKeyId") or a.props.get("sqsManagedSseEnabled") is True
+            ),
+            "queue {name} is not encrypted at rest (no KMS key, no SQS-managed SSE)",
+        ),
         enforcement_level=EnforcementLevel.MANDATORY,
     ),
 ]

@@ -8,13 +8,25 @@ read; offline they are None.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from pulumi_policy import PolicyResource
+from pulumi_policy import PolicyResource, ReportViolation, ResourceValidationArgs
 from pulumi_policy.proxy import UnknownValueError
 
 Statement = Mapping[str, Any]
+
+
+def resource_check(
+    token: str, ok: Callable[[ResourceValidationArgs], bool], message: str
+) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
+    """A resource validation for one type: report `message` (formatted with the name) unless ok."""
+
+    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if args.resource_type == token and not ok(args):
+            report(message.format(name=args.name), None)
+
+    return validate
 
 
 def of_type(resources: Iterable[PolicyResource], token: str) -> list[PolicyResource]:
