@@ -74,7 +74,7 @@ class ProcessingUser(MediaUser):
             self.stop()
             return
         body = tone_wav(2.0, self.rng)
-        if not multipart_upload(self, self.token, body, "tone.wav", "audio/wav"):
+        if not multipart_upload(self, self.token, body, "tone.wav", "audio/wav", sample=False):
             return
         uploaded = time.perf_counter()
         prefix = f"audio/{hashlib.sha256(body).hexdigest()}/"

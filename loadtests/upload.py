@@ -4,6 +4,9 @@ The API hands out part URLs; the parts go straight to S3. A bearer token comes f
 `--upload-token`, or is issued for a per-user id from `--upload-token-secret` with the
 uploads API's own token helper (`workers.uploads.tokens.issue_token`, the documented
 `v1.<claims>.<hmac>` format; the one import of worker code in the harness).
+
+Parts go up `--upload-parallel` at a time (greenlets sharing the user's HTTP session), as
+the upload CLI and Uppy send them; a failed part aborts the upload, so none is left behind.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import time
 import uuid
 from typing import Any
 
+from gevent.pool import Pool
 from locust import task
 
 from loadtests.users import MediaUser
@@ -31,16 +35,24 @@ def bearer_token(options: Any, user_id: str) -> str | None:
     return issue_token(str(secret).encode(), user_id, TOKEN_TTL_S)
 
 
-def multipart_upload(user: MediaUser, token: str, body: bytes, filename: str, kind: str) -> bool:
-    """Upload `body` through the uploads API; records an `upload` sample; True when stored."""
+def multipart_upload(
+    user: MediaUser, token: str, body: bytes, filename: str, kind: str, *, sample: bool = True
+) -> bool:
+    """Upload `body` through the uploads API; True when stored.
+
+    With `sample`, records an `upload` sample (bytes over the whole create-to-complete time).
+    """
     recorder = user.harness.recorder
-    base = str(user.environment.parsed_options.uploads_url).rstrip("/")
+    options = user.environment.parsed_options
+    base = str(options.uploads_url).rstrip("/")
+    parallel = max(1, int(getattr(options, "upload_parallel", 4)))
     auth = {"Authorization": f"Bearer {token}"}
     started = time.perf_counter()
 
     def failed(response: Any, what: str) -> bool:
         response.failure(f"{what}: HTTP {response.status_code} {response.text[:200]}")
-        recorder.sample("upload", 0.0, failed=True)
+        if sample:
+            recorder.sample("upload", 0.0, failed=True)
         return False
 
     with user.client.post(
@@ -66,15 +78,29 @@ def multipart_upload(user: MediaUser, token: str, body: bytes, filename: str, ki
         if response.status_code != 200:
             return failed(response, "sign")
         urls = response.json()["presignedUrls"]
-    parts = []
-    for number in range(1, count + 1):
+
+    def put_part(number: int) -> tuple[int, Any]:
         chunk = body[(number - 1) * size : number * size]
         with user.client.put(
             urls[str(number)], data=chunk, name="upload_part", catch_response=True
         ) as response:
             if response.status_code != 200:
-                return failed(response, f"part {number}")
-            parts.append({"PartNumber": number, "ETag": response.headers.get("ETag", "")})
+                response.failure(f"part {number}: HTTP {response.status_code}")
+                return number, None
+            return number, response.headers.get("ETag", "")
+
+    etags = dict(Pool(parallel).imap_unordered(put_part, range(1, count + 1)))
+    if any(etag is None for etag in etags.values()):
+        user.client.delete(
+            f"{base}/s3/multipart/{upload_id}",
+            params={"key": key},
+            headers=auth,
+            name="upload_abort",
+        )
+        if sample:
+            recorder.sample("upload", 0.0, failed=True)
+        return False
+    parts = [{"PartNumber": n, "ETag": etags[n]} for n in sorted(etags)]
     with user.client.post(
         f"{base}/s3/multipart/{upload_id}/complete",
         params={"key": key},
@@ -85,7 +111,8 @@ def multipart_upload(user: MediaUser, token: str, body: bytes, filename: str, ki
     ) as response:
         if response.status_code != 200:
             return failed(response, "complete")
-    recorder.sample("upload", (time.perf_counter() - started) * 1000, nbytes=len(body))
+    if sample:
+        recorder.sample("upload", (time.perf_counter() - started) * 1000, nbytes=len(body))
     return True
 
 
@@ -103,5 +130,5 @@ class UploadUser(MediaUser):
         if not self.enabled or self.token is None:
             self.stop()
             return
-        size = int(getattr(self.environment.parsed_options, "upload_bytes", 8 * 1024**2))
+        size = int(getattr(self.environment.parsed_options, "upload_bytes", 32 * 1024**2))
         multipart_upload(self, self.token, os.urandom(size), "load.bin", "application/octet-stream")
