@@ -87,20 +87,52 @@ class AccessRecord:
         return f"anonymous@{self.remote_ip or '-'}"
 
 
+ACCESS_LOG = "access-log"
+"""Name of the S3 server access log format in `ParseResult.malformed_by_format`."""
+
+
+def _add(counts: dict[str, int], other: dict[str, int]) -> None:
+    for name, count in other.items():
+        counts[name] = counts.get(name, 0) + count
+
+
 @dataclass
 class ParseResult:
-    """Records parsed from some lines, and the lines that were not records."""
+    """Records parsed from some log input, and the input that was not records.
+
+    Log formats (`access-log`, `cloudtrail`) share this result so one audit covers both.
+    """
 
     records: list[AccessRecord] = field(default_factory=list)
     malformed: list[tuple[str, str]] = field(default_factory=list)
-    """(where, why) of each rejected line; `where` is `<source>:<line number>`."""
+    """(where, why) of each rejected line, file or record (`<source>:<line number>`)."""
     dialects: dict[str, int] = field(default_factory=dict)
+    """Records parsed per dialect: `aws`, `moto` (access logs), `cloudtrail`."""
+    malformed_by_format: dict[str, int] = field(default_factory=dict)
+    """Rejected lines/files/records per log format."""
+    skipped: dict[str, int] = field(default_factory=dict)
+    """Well-formed input outside the audit, by reason (e.g. CloudTrail events of EC2)."""
+    duplicates: int = 0
+    """Records dropped because another source logged the same request."""
+
+    def add(self, record: AccessRecord, dialect: str) -> None:
+        self.records.append(record)
+        self.dialects[dialect] = self.dialects.get(dialect, 0) + 1
+
+    def reject(self, log_format: str, where: str, why: str) -> None:
+        self.malformed.append((where, why))
+        self.malformed_by_format[log_format] = self.malformed_by_format.get(log_format, 0) + 1
+
+    def skip(self, why: str) -> None:
+        self.skipped[why] = self.skipped.get(why, 0) + 1
 
     def extend(self, other: ParseResult) -> None:
         self.records += other.records
         self.malformed += other.malformed
-        for name, count in other.dialects.items():
-            self.dialects[name] = self.dialects.get(name, 0) + count
+        _add(self.dialects, other.dialects)
+        _add(self.malformed_by_format, other.malformed_by_format)
+        _add(self.skipped, other.skipped)
+        self.duplicates += other.duplicates
 
 
 def _none(token: str) -> str | None:
@@ -223,10 +255,9 @@ def parse_lines(lines: Iterable[str], source: str = "<lines>") -> ParseResult:
         try:
             record, dialect = parse_line(line)
         except MalformedLineError as exc:
-            result.malformed.append((f"{source}:{number}", str(exc)))
+            result.reject(ACCESS_LOG, f"{source}:{number}", str(exc))
             continue
-        result.records.append(record)
-        result.dialects[dialect] = result.dialects.get(dialect, 0) + 1
+        result.add(record, dialect)
     return result
 
 

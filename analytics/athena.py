@@ -1,28 +1,21 @@
 """The Athena (Hive DDL) table over S3 server access logs, for the audit in the cloud.
 
-The regular expression is AWS's documented one for the access-log format, with the request
-URI, referer and user agent as quoted-or-dash fields; `tests` check it splits our own
-`format_line` output into the same fields as `analytics.access_log.parse_line`.
+Columns, regular expression and formats come from `components.access_log_schema`, the same
+data the `MediaAudit` component's Glue table is built from. `tests` check the regex splits
+our own `format_line` output into the same fields as `analytics.access_log.parse_line`.
 """
 
 from __future__ import annotations
 
-ACCESS_LOG_REGEX = (
-    r'([^ ]*) ([^ ]*) \[(.*?)\] ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ("[^"]*"|-) (-|[0-9]*) '
-    r'([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ("[^"]*"|-) ("[^"]*"|-) ([^ ]*)'
-    r"(?: ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*))?.*$"
+from components.access_log_schema import (
+    ACCESS_LOG_REGEX,
+    COLUMNS,
+    INPUT_FORMAT,
+    OUTPUT_FORMAT,
+    SERDE,
 )
-COLUMNS = (
-    ("bucketowner", "STRING"), ("bucket_name", "STRING"), ("requestdatetime", "STRING"),
-    ("remoteip", "STRING"), ("requester", "STRING"), ("requestid", "STRING"),
-    ("operation", "STRING"), ("key", "STRING"), ("request_uri", "STRING"),
-    ("httpstatus", "STRING"), ("errorcode", "STRING"), ("bytessent", "BIGINT"),
-    ("objectsize", "BIGINT"), ("totaltime", "STRING"), ("turnaroundtime", "STRING"),
-    ("referrer", "STRING"), ("useragent", "STRING"), ("versionid", "STRING"),
-    ("hostid", "STRING"), ("sigv", "STRING"), ("ciphersuite", "STRING"),
-    ("authtype", "STRING"), ("endpoint", "STRING"), ("tlsversion", "STRING"),
-    ("accesspointarn", "STRING"), ("aclrequired", "STRING"),
-)  # fmt: skip
+
+__all__ = ["ACCESS_LOG_REGEX", "COLUMNS", "access_log_table_ddl"]
 
 
 def access_log_table_ddl(database: str, table: str, location: str) -> str:
@@ -33,9 +26,9 @@ def access_log_table_ddl(database: str, table: str, location: str) -> str:
     regex = ACCESS_LOG_REGEX.replace("\\", "\\\\").replace("'", "\\'")
     return (
         f"CREATE EXTERNAL TABLE IF NOT EXISTS `{database}`.`{table}` (\n  {columns}\n)\n"
-        "ROW FORMAT SERDE 'org.apache.hadoop.hive.serde2.RegexSerDe'\n"
+        f"ROW FORMAT SERDE '{SERDE}'\n"
         f"WITH SERDEPROPERTIES ('input.regex'='{regex}')\n"
-        "STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'\n"
-        "OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'\n"
+        f"STORED AS INPUTFORMAT '{INPUT_FORMAT}'\n"
+        f"OUTPUTFORMAT '{OUTPUT_FORMAT}'\n"
         f"LOCATION '{location.rstrip('/')}/'"
     )

@@ -6,7 +6,7 @@ Thin wrappers: each parses options, calls one function of the package and prints
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -84,12 +84,34 @@ def _local_endpoint(stack: str, root: Path | None = None) -> str:
     return state.endpoint
 
 
+def _s3_client(settings: Any, endpoint: str | None, local_root: Path | None) -> Any:
+    """An S3 client for the stack: the local stack's moto server, else AWS (or `endpoint`)."""
+    import boto3
+
+    local = settings.environment == "local"
+    url = endpoint or (_local_endpoint(settings.stack, local_root) if local else None)
+    keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    return boto3.client(
+        "s3", endpoint_url=url, region_name=settings.region, **(keys if url else {})
+    )
+
+
 @audit_app.command("report")
 def audit_report(
     stack: Annotated[str, typer.Option(help="Stack whose logs bucket to read.")] = "local",
     logs: Annotated[Path | None, typer.Option(help="Read log files from this folder.")] = None,
     bucket: Annotated[str | None, typer.Option(help="Logs bucket (default: the stack's).")] = None,
     prefix: Annotated[str, typer.Option(help="Key prefix of the log objects.")] = "access-logs/",
+    cloudtrail: Annotated[
+        str | None,
+        typer.Option(
+            help="CloudTrail log files: a folder or s3://bucket/prefix. Default when reading "
+            "the logs bucket: its cloudtrail/ prefix."
+        ),
+    ] = None,
+    access_logs: Annotated[
+        bool, typer.Option(help="Read S3 server access logs (--no-access-logs: CloudTrail only).")
+    ] = True,
     endpoint: Annotated[str | None, typer.Option(help="S3 endpoint URL.")] = None,
     local_root: Annotated[Path | None, typer.Option(help="Local stack state folder.")] = None,
     window_seconds: Annotated[int, typer.Option(help="Detector window.")] = 3600,
@@ -99,41 +121,54 @@ def audit_report(
     parquet: Annotated[Path | None, typer.Option(help="Also write the records here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Audit S3 server access logs: who accessed what, deletes, policy changes, anomalies."""
+    """Audit S3 server access logs and CloudTrail: who accessed what, deletes, policy changes,
+    anomalies, and the records and malformed input of each source."""
     import json
+
+    from botocore.exceptions import BotoCoreError, ClientError
 
     from analytics import audit_report as reports
     from analytics import log_sources
+    from analytics.access_log import ParseResult
+    from analytics.cloudtrail import TRAIL_PREFIX
     from analytics.detectors import AuditThresholds
     from stacks.settings import BucketRole, SettingsError, load_stack
 
     thresholds = AuditThresholds(
         window_seconds=window_seconds, min_downloads=min_downloads, min_deletes=min_deletes
     )
+    if not access_logs and not cloudtrail:
+        raise _fail("nothing to audit: --no-access-logs needs --cloudtrail")
     sizes = None
+    parsed, trail = ParseResult(), ParseResult()
     try:
-        if logs is not None:
-            parsed = log_sources.read_dir(logs)
-        else:
-            import boto3
-
+        from_bucket = logs is None and access_logs
+        needs_s3 = from_bucket or (cloudtrail or "").startswith(log_sources.S3_SCHEME)
+        s3 = None
+        if needs_s3:
             settings = load_stack(stack)
-            local = settings.environment == "local"
-            url = endpoint or (_local_endpoint(stack, local_root) if local else None)
-            keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-            s3 = boto3.client(
-                "s3", endpoint_url=url, region_name=settings.region, **(keys if url else {})
-            )
-            parsed = log_sources.read_bucket(
-                s3, bucket or settings.bucket_name(BucketRole.LOGS), prefix
-            )
+            s3 = _s3_client(settings, endpoint, local_root)
+        if logs is not None and access_logs:
+            parsed = log_sources.read_dir(logs)
+        elif from_bucket:
+            logs_bucket = bucket or settings.bucket_name(BucketRole.LOGS)
+            parsed = log_sources.read_bucket(s3, logs_bucket, prefix)
+            cloudtrail = cloudtrail or f"s3://{logs_bucket}/{TRAIL_PREFIX}"
             media = [settings.bucket_name(r) for r in BucketRole if r is not BucketRole.LOGS]
             sizes = log_sources.inventory(s3, media)
+        if cloudtrail:
+            trail = log_sources.read_cloudtrail(cloudtrail, s3)
         report = reports.audit(
-            parsed, thresholds, known or (), sizes, str(parquet) if parquet else None
+            log_sources.combine(parsed, trail),
+            thresholds,
+            known or (),
+            sizes,
+            str(parquet) if parquet else None,
         )
-    except (FileNotFoundError, SettingsError) as exc:
+    except (FileNotFoundError, SettingsError, ValueError) as exc:
         raise _fail(str(exc)) from None
+    except (ClientError, BotoCoreError) as exc:
+        raise _fail(f"reading the logs: {exc}") from None
     if as_json:
         typer.echo(json.dumps(report.to_json(), indent=1, default=str))
     else:

@@ -189,20 +189,26 @@ def unusual_actors(
 
 
 def forbidden_spikes(store: AccessLogStore, t: AuditThresholds) -> list[Anomaly]:
-    """Windows with far more 403 responses than the log's baseline."""
+    """Windows with far more 403 responses than the log's baseline, named after the
+    principal with the most of them (and their IP)."""
     span = store.window_range(t.window_seconds)
     if span is None:
         return []
     series = _series(dict(store.forbidden_by_window(t.window_seconds)), *span)
     median, _, z = robust_z(series, np.sqrt(max(float(np.median(series)), 1.0)))
-    return [
-        Anomaly(
-            "forbidden-spike", "*", _start(span[0] + int(offset), t.window_seconds),
-            float(series[offset]), median, float(z[offset]),
-            f"{int(series[offset])} 403 responses vs a median of {median:g}",
-        )
-        for offset in np.flatnonzero((z > t.z_score) & (series >= t.min_forbidden))
-    ]  # fmt: skip
+    found = []
+    for offset in np.flatnonzero((z > t.z_score) & (series >= t.min_forbidden)):
+        window = span[0] + int(offset)
+        principal, ip, most = store.forbidden_sources(window, t.window_seconds)[0]
+        found.append(
+            Anomaly(
+                "forbidden-spike", principal, _start(window, t.window_seconds),
+                float(series[offset]), median, float(z[offset]),
+                f"{int(series[offset])} 403 responses vs a median of {median:g}; "
+                f"{most} by {principal} from {ip}",
+            )
+        )  # fmt: skip
+    return found
 
 
 def detect_all(

@@ -36,8 +36,11 @@ DELETE_OPERATIONS = ("REST.DELETE.OBJECT", "BATCH.DELETE.OBJECT", "REST.POST.MUL
 POLICY_OPERATION_SUFFIXES = (
     "BUCKETPOLICY", "ACL", "PUBLIC_ACCESS_BLOCK", "LOGGING_STATUS", "VERSIONING", "LIFECYCLE",
     "ENCRYPTION", "CORS", "OWNERSHIP_CONTROLS", "NOTIFICATION", "OBJECT_LOCK_CONFIGURATION",
+    "REPLICATION",
 )  # fmt: skip
 """Bucket configuration operations the audit reports as policy changes (PUT and DELETE)."""
+POLICY_OPERATION_PREFIXES = ("IAM.", "KMS.")
+"""Operations of policy-changing IAM and KMS calls (from CloudTrail), all policy changes."""
 
 
 def _row(record: AccessRecord) -> list[Any]:
@@ -139,6 +142,15 @@ class AccessLogStore:
                       count(*) FILTER (WHERE http_status = 403)
                FROM access GROUP BY 1 ORDER BY 1""",
             [seconds],
+        )
+
+    def forbidden_sources(self, window: int, seconds: int) -> list[tuple[str, str, int]]:
+        """(principal, IP, 403 responses) in one window, most first."""
+        return self.rows(
+            """SELECT principal, coalesce(remote_ip, '-'), count(*) FROM access
+               WHERE http_status = 403 AND CAST(floor(epoch(time) / ?) AS BIGINT) = ?
+               GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2""",
+            [seconds, window],
         )
 
     def window_range(self, seconds: int) -> tuple[int, int] | None:
