@@ -101,6 +101,11 @@ class DeliverySettings(Frozen):
     zone: ZoneSettings = ZoneSettings()
     cache_rules: tuple[CacheRule, ...]
     signed_url_ttl_seconds: PositiveInt = 3600
+    user_watermark: Literal["off", "signed-users", "required"] = "signed-users"
+    """Premium progressive audio (mp3, ogg, m4a, flac) for a URL signed for a user: that
+    user's invisibly watermarked copy (`signed-users`; URLs signed without a user get the
+    shared copy), the same but URLs without a user are refused (`required`), or never
+    (`off`). HLS segments are always the shared copy."""
 
     @field_validator("cloudflare_ipv4_cidrs", "cloudflare_ipv6_cidrs")
     @classmethod

@@ -4,8 +4,10 @@ GET/HEAD `/<key>` serves `s3://<derivatives bucket>/<key>` with `ETag`, `Last-Mo
 conditional 304s, single byte `Range`s (206/416), `Cache-Control` and `Cache-Tag` from the
 stack's cache rules, Brotli or gzip for text (playlists, JSON) when the client accepts it,
 and signed expiring URLs for premium content (a `premium/` key prefix or `access=premium`
-object metadata; a missing, tampered or expired signature is 403). `/metrics` for
-Prometheus, `/healthz` for the supervisor and the load balancer.
+object metadata; a missing, tampered or expired signature is 403). Premium progressive audio
+requested with a URL signed for a user is that user's watermarked copy (`user_copies`),
+sent `Cache-Control: private` without `Cache-Tag` so no shared cache keeps it. `/metrics`
+for Prometheus, `/healthz` for the supervisor and the load balancer.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from workers.origin import signing
 from workers.origin.cache_headers import cache_control, cache_tags, classify
 from workers.origin.metrics import OriginMetrics
 from workers.origin.ranges import RangeNotSatisfiableError, parse_range
+from workers.origin.user_copies import WATERMARKED_PREFIX, UserCopies, WatermarkError, watermarkable
 
 COMPRESSIBLE = ("text/", "application/json", "application/vnd.apple.mpegurl", "application/xml")
 COMPRESS_MAX_BYTES = 8 * 1024**2
@@ -92,6 +95,12 @@ def _not_modified(request: Request, etag: str, last_modified: Any) -> bool:
     return False
 
 
+def private_cache_control(rule: Any) -> str:
+    """`Cache-Control` of a user's own copy: the browser may keep it, no shared cache may."""
+    browser = rule.browser_ttl_seconds if rule is not None else 60
+    return f"private, max-age={browser}" if browser else "private, no-cache"
+
+
 def create_app(
     settings: Settings,
     *,
@@ -107,6 +116,8 @@ def create_app(
     bucket_name = bucket or settings.bucket_name(BucketRole.DERIVATIVES)
     rules = settings.delivery.cache_rules
     metrics = metrics if metrics is not None else OriginMetrics()
+    watermark_mode = settings.delivery.user_watermark
+    copies = UserCopies(s3, bucket_name, settings.audio, metrics)
 
     def head(key: str) -> dict[str, Any] | None:
         try:
@@ -142,21 +153,32 @@ def create_app(
         return response
 
     async def _respond(request: Request, path: str, key: str, rule: Any) -> Response:
-        if not key or ".." in key.split("/"):
+        if not key or ".." in key.split("/") or key.startswith(WATERMARKED_PREFIX):
             return PlainTextResponse("not found", status_code=404)
         query = request.query_params
+        user = query.get("user")
         meta = await run_in_threadpool(head, key)
         premium = key.startswith(premium_prefixes) or (
             meta is not None and meta.get("Metadata", {}).get("access") == "premium"
         )
         if premium or "sig" in query:
             try:
-                signing.verify(signing_key, path, query.get("exp"), query.get("sig"))
+                signing.verify(signing_key, path, query.get("exp"), query.get("sig"), user=user)
             except signing.SignatureError as exc:
                 metrics.signature_rejections.labels(type(exc).__name__).inc()
                 return PlainTextResponse(f"forbidden: {exc}", status_code=403)
         if meta is None:
             return PlainTextResponse("not found", status_code=404)
+        served = key
+        if premium and watermark_mode != "off" and watermarkable(key):
+            if user is None and watermark_mode == "required":
+                metrics.signature_rejections.labels("MissingUserClaim").inc()
+                return PlainTextResponse("forbidden: a URL signed for a user", status_code=403)
+            if user is not None:
+                try:
+                    served, meta = await run_in_threadpool(copies.ensure, user, key, meta)
+                except WatermarkError as exc:
+                    return PlainTextResponse(f"cannot prepare this copy: {exc}", status_code=500)
         etag = str(meta["ETag"])
         size = int(meta["ContentLength"])
         media_type = content_type(key, meta.get("ContentType"))
@@ -167,7 +189,9 @@ def create_app(
             "Accept-Ranges": "bytes",
         }
         tags = cache_tags(rule, key)
-        if tags:
+        if served != key:
+            headers["Cache-Control"] = private_cache_control(rule)
+        elif tags:
             headers["Cache-Tag"] = ",".join(tags)
         compressible = media_type.startswith(COMPRESSIBLE) and size <= COMPRESS_MAX_BYTES
         if compressible:
@@ -180,7 +204,7 @@ def create_app(
         if if_range and if_range != etag:
             range_header = None
         if compressible and encoding and not range_header:
-            return await _compressed(request, key, media_type, headers, encoding)
+            return await _compressed(request, served, media_type, headers, encoding)
         try:
             byte_range = parse_range(range_header, size)
         except RangeNotSatisfiableError:
@@ -196,7 +220,10 @@ def create_app(
         if request.method == "HEAD":
             return Response(status_code=status, headers=headers, media_type=media_type)
         return StreamingResponse(
-            body_chunks(key, s3_range), status_code=status, headers=headers, media_type=media_type
+            body_chunks(served, s3_range),
+            status_code=status,
+            headers=headers,
+            media_type=media_type,
         )
 
     async def _compressed(
@@ -228,4 +255,5 @@ def create_app(
     )
     app.state.metrics = metrics
     app.state.bucket = bucket_name
+    app.state.user_copies = copies
     return app

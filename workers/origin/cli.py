@@ -1,6 +1,8 @@
 """`mediainfra origin serve | sign`: run the delivery origin, or sign a premium URL.
 
-The signing key is a secret in the environment (`MEDIAINFRA_ORIGIN_SIGNING_KEY`); AWS
+The signing key is a secret in the environment (`MEDIAINFRA_ORIGIN_SIGNING_KEY`); the
+settings and the watermark key of per-user copies are resolved like the workers' (`--stack`,
+else `$MEDIAINFRA_SETTINGS`, and `$MEDIAINFRA_AUDIO_WATERMARK_KEY`: `workers.runner`); AWS
 endpoint and credentials come from boto3's usual environment (`AWS_ENDPOINT_URL` for moto).
 """
 
@@ -31,7 +33,10 @@ def _signing_key() -> bytes:
 
 @app.command()
 def serve(
-    stack: Annotated[str, typer.Option(help="Stack whose settings the origin serves.")] = "local",
+    stack: Annotated[
+        str | None,
+        typer.Option(help="Stack whose settings the origin serves (default: as the workers)."),
+    ] = None,
     host: Annotated[str, typer.Option(help="Listen address.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Listen port.")] = DEFAULT_PORT,
     bucket: Annotated[
@@ -44,9 +49,10 @@ def serve(
     from botocore.config import Config
 
     from workers.origin.app import create_app
+    from workers.runner import resolve_settings
 
     try:
-        settings = load_stack(stack)
+        settings = resolve_settings(stack, os.environ)
     except SettingsError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from None
@@ -68,11 +74,19 @@ def sign(
     ttl: Annotated[
         int | None, typer.Option(min=1, help="Seconds valid (default: settings).")
     ] = None,
+    user: Annotated[
+        str | None,
+        typer.Option(help="User the URL is issued to (premium audio: their watermarked copy)."),
+    ] = None,
 ) -> None:
-    """Print `path?exp=...&sig=...` for premium content."""
+    """Print `path?exp=...[&user=...]&sig=...` for premium content."""
     settings = load_stack(stack)
     seconds = ttl or settings.delivery.signed_url_ttl_seconds
-    typer.echo(sign_path(_signing_key(), path, seconds))
+    try:
+        typer.echo(sign_path(_signing_key(), path, seconds, user=user))
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

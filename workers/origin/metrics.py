@@ -7,7 +7,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 
 class OriginMetrics:
-    """Requests, bytes, latency per cache class; rejected signatures by reason."""
+    """Requests, bytes, latency per cache class; rejected signatures; per-user copies."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
@@ -34,6 +34,19 @@ class OriginMetrics:
             "origin_signature_rejections",
             "Premium requests refused (missing, bad or expired signature)",
             ["reason"],
+            registry=self.registry,
+        )
+
+        self.watermark_copies = Counter(
+            "origin_watermark_copies",
+            "Per-user watermarked copies: encoded, reused, lost-race (another writer), failed",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.watermark_seconds = Histogram(
+            "origin_watermark_seconds",
+            "Time to make and store one per-user watermarked copy",
+            buckets=(0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0, 80.0),
             registry=self.registry,
         )
 
