@@ -2,7 +2,8 @@
 
 In a real stack these come from the Pulumi components; this mirrors the parts the pipeline
 touches: buckets (incoming versioned, sending `ObjectCreated` events to the scan queue),
-queues with DLQs and redrive, the `content-refs` and `jobs` tables, and the alert topics.
+queues with DLQs and redrive, the `content-refs` and `jobs` tables, the uploads API's
+`quotas` table, and the alert topics.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def bootstrap(settings: Settings, clients: AwsClients) -> dict[str, Any]:
     )
     for table in ("content-refs", "jobs"):
         ensure_table(clients.dynamodb, settings.resource_name(table))
+    ensure_table(clients.dynamodb, settings.resource_name("quotas"), partition_key="user_id")
     topics = {
         severity: clients.sns.create_topic(Name=settings.resource_name(f"alerts-{severity}"))[
             "TopicArn"

@@ -9,7 +9,7 @@ from stacks.settings import JobKind, Settings
 from workers.dedup.hashing import ContentDigest
 from workers.dedup.store import ContentStore, ReferenceNotFound
 from workers.jobs import JobContext, JobMessage, ObjectRef
-from workers.pipeline.routing import classify_role, content_bucket, enqueue, follow_up_jobs
+from workers.pipeline.routing import content_bucket, decide_role, enqueue, follow_up_jobs
 
 
 def reference_id(source: ObjectRef) -> str:
@@ -40,8 +40,13 @@ def ingest_clean(
     digest: ContentDigest,
     metadata: dict[str, str],
 ) -> dict[str, Any]:
-    """Store clean content once, add this upload's reference, enqueue follow-up jobs."""
-    role = classify_role(job, metadata)
+    """Store clean content once, add this upload's reference, enqueue follow-up jobs.
+
+    The role comes from `decide_role` (declared in the object's metadata by the uploads
+    API); a bad declared role raises `RoutingError` before anything is stored.
+    """
+    decision = decide_role(job, metadata)
+    role = decision.role
     attributes = {"role": role}
     if job.user_id:
         attributes["user_id"] = job.user_id
@@ -55,4 +60,9 @@ def ingest_clean(
     stored = ObjectRef(bucket=result.bucket, key=result.key)
     jobs = follow_up_jobs(ctx.settings, job, role, stored, digest.sha256)
     enqueued = enqueue(ctx.sqs, ctx.settings, jobs)
-    return {"role": role, "dedup": result.as_dict(), "enqueued": enqueued}
+    return {
+        "role": role,
+        "role_source": decision.source,
+        "dedup": result.as_dict(),
+        "enqueued": enqueued,
+    }

@@ -1,35 +1,77 @@
 """Where clean content goes: its role, its bucket, and the processing jobs it needs.
 
-The role comes from the job (`track`/`stem`/`cover`), else the object's `role` metadata
-(`x-amz-meta-role`, set by the uploads API), else a `tracks/`, `stems/` or `covers/` folder
-in the key, else the extension (audio -> track, image -> cover). Follow-up job ids are
-derived from the content hash, so the same content is processed once however many users
-upload it and however often a message is delivered.
+The role is decided by `decide_role`: the job's own role (`track`/`stem`/`cover`) when it
+has one, else the role the upload declared in its object metadata (`x-amz-meta-role`, set
+by the uploads API) — authoritative: an unknown declared role, or one its file contradicts
+(a `.wav` declared `cover`), is a `RoutingError` and nothing is stored. Only an object that
+declares nothing (put straight into `incoming`) has its role guessed: a `tracks/`, `stems/`
+or `covers/` folder in the key, else the extension (audio -> track, image -> cover).
+
+Follow-up job ids are derived from the content hash, so the same content is processed once
+however many users upload it and however often a message is delivered.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, Literal
 
 from stacks.settings import BucketRole, JobKind, Settings
+from workers.errors import PermanentJobError
 from workers.jobs import JobMessage, ObjectRef, OutputRef
+from workers.pipeline.roles import (
+    COVER_EXTENSIONS,
+    ROLE_METADATA_KEY,
+    STEM_TO_FLAC_EXTENSIONS,
+    TRACK_EXTENSIONS,
+    InvalidRoleError,
+    RoleMismatchError,
+    UploadRole,
+    check_role_fits,
+    parse_role,
+)
 
-TRACK_EXTENSIONS = frozenset({".wav", ".flac", ".aiff", ".aif", ".mp3", ".m4a", ".ogg"})
-STEM_TO_FLAC_EXTENSIONS = frozenset({".wav", ".aiff", ".aif", ".flac"})
-COVER_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".gif", ".avif"})
-ROLES = frozenset({"track", "stem", "cover"})
+ROLES = frozenset(role.value for role in UploadRole)
 _FOLDER_ROLES = {"tracks": "track", "stems": "stem", "covers": "cover"}
 
 
-def classify_role(job: JobMessage, metadata: dict[str, str] | None = None) -> str:
-    """`track`, `stem`, `cover` or `upload` (stored, no processing)."""
+class RoutingError(PermanentJobError):
+    """An upload whose declared role is unknown or contradicted by its file: not stored."""
+
+
+@dataclass(frozen=True)
+class RoleDecision:
+    """The role content is routed by, and where that role came from."""
+
+    role: str
+    """`track`, `stem`, `cover`, or `upload` (stored, no processing)."""
+    source: Literal["job", "declared", "guessed"]
+
+
+def decide_role(job: JobMessage, metadata: dict[str, str] | None = None) -> RoleDecision:
+    """The routing role of `job`'s source; `RoutingError` for a bad declared role."""
     if job.role in ROLES:
-        return job.role
-    for candidate in ((metadata or {}).get("role"), job.attributes.get("role")):
-        if candidate in ROLES:
-            return candidate
-    path = PurePosixPath(job.source.key)
+        return RoleDecision(job.role, "job")
+    declared = (metadata or {}).get(ROLE_METADATA_KEY, job.attributes.get(ROLE_METADATA_KEY))
+    if declared is not None:
+        try:
+            role = parse_role(declared)
+            check_role_fits(role, job.source.key)
+        except (InvalidRoleError, RoleMismatchError) as exc:
+            raise RoutingError(f"s3://{job.source.bucket}/{job.source.key}: {exc}") from None
+        return RoleDecision(role.value, "declared")
+    return RoleDecision(guess_role(job.source.key), "guessed")
+
+
+def classify_role(job: JobMessage, metadata: dict[str, str] | None = None) -> str:
+    """`track`, `stem`, `cover` or `upload` (stored, no processing); see `decide_role`."""
+    return decide_role(job, metadata).role
+
+
+def guess_role(key: str) -> str:
+    """The role of an object that declares none: from a role folder, else the extension."""
+    path = PurePosixPath(key)
     for part in path.parts[:-1]:
         if part.lower() in _FOLDER_ROLES:
             return _FOLDER_ROLES[part.lower()]

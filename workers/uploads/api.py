@@ -1,6 +1,6 @@
 """The uploads API: an ASGI app with the endpoints of Uppy's `@uppy/aws-s3` multipart flow.
 
-    POST   /s3/multipart        {filename, type, size} -> {uploadId, key, partSize}
+    POST   /s3/multipart        {filename, type, size, role} -> {uploadId, key, partSize, role}
     GET    /s3/multipart/{uploadId}/{partNumber}?key=           -> {url, expires}
     GET    /s3/multipart/{uploadId}/batch?key=&partNumbers=1,2  -> {presignedUrls: {n: url}}
     GET    /s3/multipart/{uploadId}?key=                        -> [{PartNumber, Size, ETag}]
@@ -8,6 +8,9 @@
     DELETE /s3/multipart/{uploadId}?key=                        -> {}
     GET    /healthz, GET /metrics
 
+`role` (`track`, `stem` or `cover`; also read from Uppy's `metadata.role`, default `track`)
+becomes the object's `x-amz-meta-role`, which the pipeline routes by; an unknown role is a
+400 `invalid_role`, a file its role contradicts a 400 `role_mismatch` (nothing created).
 Every /s3 route needs `Authorization: Bearer <token>` (`workers.uploads.tokens`). Errors
 are JSON `{"error": code, "message": text}` with the status of the typed error.
 """
@@ -32,6 +35,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from stacks.settings import BucketRole, Settings, load_file, load_stack
+from workers.pipeline.roles import DEFAULT_ROLE, InvalidRoleError, UploadRole, parse_role
 from workers.uploads import errors
 from workers.uploads.metrics import UploadMetrics
 from workers.uploads.notify import QuotaNotifier, find_topic_arn
@@ -93,6 +97,19 @@ def _declared_size(body: dict[str, Any]) -> int:
     return size
 
 
+def _declared_role(body: dict[str, Any]) -> UploadRole:
+    """`role` at the top level, or in Uppy's `metadata`; `track` when neither is sent."""
+    role = body.get("role")
+    if role is None and isinstance(body.get("metadata"), dict):
+        role = body["metadata"].get("role")
+    if role is None:
+        return DEFAULT_ROLE
+    try:
+        return parse_role(role)
+    except InvalidRoleError as exc:
+        raise errors.InvalidRoleRequestError(str(exc)) from exc
+
+
 def create_app(
     settings: Settings,
     *,
@@ -151,7 +168,12 @@ def create_app(
             raise errors.InvalidFilenameRequestError("'filename' is required")
         content_type = body.get("type") if isinstance(body.get("type"), str) else None
         created = await run_in_threadpool(
-            service.create, user_id, filename, _declared_size(body), content_type
+            service.create,
+            user_id,
+            filename,
+            _declared_size(body),
+            content_type,
+            _declared_role(body),
         )
         return JSONResponse(
             {
@@ -160,6 +182,7 @@ def create_app(
                 "partSize": created.part_size,
                 "partCount": created.part_count,
                 "bucket": service.bucket,
+                "role": created.role.value,
             }
         )
 

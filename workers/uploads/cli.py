@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from stacks.settings import SettingsError, load_file, load_stack
+from workers.pipeline.roles import UploadRole
 from workers.uploads.client import UploadClientError, upload_file
 from workers.uploads.throttle import parse_rate
 
@@ -33,6 +34,14 @@ def upload(
     ] = None,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    role: Annotated[
+        UploadRole | None,
+        typer.Option(
+            case_sensitive=False,
+            help="What the file is: routes it to audio (track), the stems bucket as FLAC "
+            "(stem) or the image worker (cover). Default: cover for images, else track.",
+        ),
+    ] = None,
 ) -> None:
     """Upload FILE through the uploads API; run it again after an interruption to resume."""
     try:
@@ -45,6 +54,7 @@ def upload(
             progress=not no_progress,
             state_dir=state_dir,
             limit_rate=rate,
+            role=role,
         )
     except (UploadClientError, OSError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -54,8 +64,8 @@ def upload(
         return
     resumed = f", {result.parts_resumed} already stored" if result.parts_resumed else ""
     typer.echo(
-        f"uploaded {result.key} ({result.size} bytes, {result.parts_sent} parts sent{resumed}, "
-        f"{result.bytes_per_second / 1024**2:.1f} MiB/s)"
+        f"uploaded {result.key} as {result.role} ({result.size} bytes, "
+        f"{result.parts_sent} parts sent{resumed}, {result.bytes_per_second / 1024**2:.1f} MiB/s)"
     )
 
 

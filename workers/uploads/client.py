@@ -31,6 +31,7 @@ from rich.progress import (
 )
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
+from workers.pipeline.roles import UploadRole, parse_role, role_for_filename
 from workers.uploads.part_urls import PartUrls
 from workers.uploads.resume import StateFile, UploadState, default_state_dir
 from workers.uploads.sizing import part_count, part_range
@@ -72,6 +73,8 @@ class UploadResult:
     bucket: str
     location: str
     upload_id: str
+    role: str
+    """The role the upload declared (`track`, `stem` or `cover`)."""
     size: int
     part_size: int
     parts_total: int
@@ -182,11 +185,18 @@ def _progress(enabled: bool) -> Progress:
 
 
 def _start_or_resume(
-    uploader: _Uploader, store: StateFile, endpoint: str, path: Path, stat: os.stat_result
+    uploader: _Uploader,
+    store: StateFile,
+    endpoint: str,
+    path: Path,
+    stat: os.stat_result,
+    role: UploadRole,
 ) -> tuple[UploadState, dict[int, str]]:
     """The state to continue (with the parts already stored) or a freshly created upload."""
     previous = store.load()
-    if previous is not None and previous.describes(endpoint, path, stat.st_size, stat.st_mtime_ns):
+    if previous is not None and previous.describes(
+        endpoint, path, stat.st_size, stat.st_mtime_ns, role.value
+    ):
         try:
             listed = uploader.call(
                 "GET", f"/s3/multipart/{previous.upload_id}", params={"key": previous.key}
@@ -213,7 +223,13 @@ def _start_or_resume(
     created = uploader.call(
         "POST",
         "/s3/multipart",
-        json={"filename": path.name, "type": content_type, "size": stat.st_size, "metadata": {}},
+        json={
+            "filename": path.name,
+            "type": content_type,
+            "size": stat.st_size,
+            "role": role.value,
+            "metadata": {"role": role.value},
+        },
     )
     state = UploadState(
         endpoint=endpoint,
@@ -223,6 +239,7 @@ def _start_or_resume(
         upload_id=created["uploadId"],
         key=created["key"],
         part_size=int(created["partSize"]),
+        role=role.value,
     )
     store.save(state)
     return state, {}
@@ -273,9 +290,12 @@ def upload_file(
     state_dir: Path | None = None,
     limit_rate: int | None = None,
     attempts: int = 6,
+    role: UploadRole | str | None = None,
 ) -> UploadResult:
     """Upload `path` through the uploads API at `endpoint`, resuming an interrupted run.
 
+    `role` (`track`, `stem`, `cover`) is what the upload declares, and what the pipeline
+    routes it by; None declares `cover` for an image file and `track` for anything else.
     `limit_rate` caps the bandwidth in bytes per second; `attempts` bounds the tries per
     request. Raises `EmptyFileError`, `UploadRejectedError` (quota, auth, bad name),
     `FileChangedError` or `UploadClientError`; on failure the state file is kept so a
@@ -284,6 +304,7 @@ def upload_file(
     if parallel < 1:
         raise ValueError(f"parallel must be >= 1, got {parallel}")
     path = Path(path).resolve()
+    declared = role_for_filename(path.name) if role is None else parse_role(role)
     stat = path.stat()
     if stat.st_size == 0:
         raise EmptyFileError(f"{path} is empty (0 bytes): nothing to upload")
@@ -291,7 +312,7 @@ def upload_file(
     store = StateFile(state_dir or default_state_dir(), endpoint, path)
     uploader = _Uploader(endpoint, token, parallel=parallel, attempts=attempts)
     try:
-        state, stored = _start_or_resume(uploader, store, endpoint, path, stat)
+        state, stored = _start_or_resume(uploader, store, endpoint, path, stat, declared)
         total = part_count(state.size, state.part_size)
         missing = [n for n in range(1, total + 1) if n not in stored]
         limiter = RateLimiter(limit_rate) if limit_rate else None
@@ -327,6 +348,7 @@ def upload_file(
         bucket=str(completed.get("bucket", "")),
         location=str(completed.get("location", "")),
         upload_id=state.upload_id,
+        role=state.role,
         size=state.size,
         part_size=state.part_size,
         parts_total=total,

@@ -27,6 +27,18 @@ class EmptyFileRequestError(BadRequestError):
     code = "empty_file"
 
 
+class InvalidRoleRequestError(BadRequestError):
+    """A `role` that is not `track`, `stem` or `cover`."""
+
+    code = "invalid_role"
+
+
+class RoleMismatchRequestError(BadRequestError):
+    """A file whose kind contradicts its role (a `.wav` cover, an `.mp3` stem)."""
+
+    code = "role_mismatch"
+
+
 class IncompleteUploadError(BadRequestError):
     code = "incomplete_upload"
 

@@ -38,15 +38,24 @@ class UploadState:
     part_size: int
     parts: dict[int, str] = field(default_factory=dict)
     """Part number -> ETag of the parts this client saw stored."""
+    role: str = "track"
+    """The role the upload was created with (its `x-amz-meta-role`)."""
 
-    def describes(self, endpoint: str, path: Path, size: int, mtime_ns: int) -> bool:
-        """True when this state belongs to that file, unchanged, on that endpoint."""
-        return (self.endpoint, self.path, self.size, self.mtime_ns) == (
+    def describes(
+        self, endpoint: str, path: Path, size: int, mtime_ns: int, role: str | None = None
+    ) -> bool:
+        """True when this state belongs to that file, unchanged, on that endpoint.
+
+        With `role`, the upload must also have been created with that role (a rerun with
+        another role starts a new upload: the role is fixed when the upload is created).
+        """
+        same_file = (self.endpoint, self.path, self.size, self.mtime_ns) == (
             endpoint,
             str(path),
             size,
             mtime_ns,
         )
+        return same_file and (role is None or role == self.role)
 
 
 class StateFile:

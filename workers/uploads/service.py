@@ -18,6 +18,15 @@ from urllib.parse import quote
 from botocore.exceptions import BotoCoreError, ClientError
 
 from stacks.settings import Settings
+from workers.pipeline.roles import (
+    DEFAULT_ROLE,
+    ROLE_METADATA_KEY,
+    InvalidRoleError,
+    RoleMismatchError,
+    UploadRole,
+    check_role_fits,
+    parse_role,
+)
 from workers.uploads import errors
 from workers.uploads.metrics import UploadMetrics
 from workers.uploads.naming import (
@@ -47,6 +56,7 @@ class CreatedUpload:
     size: int
     part_size: int
     part_count: int
+    role: UploadRole
 
 
 def _error_code(exc: ClientError) -> str:
@@ -121,9 +131,18 @@ class UploadService:
     # ------------------------------------------------------------------ operations
 
     def create(
-        self, user_id: str, filename: str, size: int, content_type: str | None = None
+        self,
+        user_id: str,
+        filename: str,
+        size: int,
+        content_type: str | None = None,
+        role: UploadRole | str = DEFAULT_ROLE,
     ) -> CreatedUpload:
-        """Reserve quota, then start a multipart upload; nothing is created when refused."""
+        """Reserve quota, then start a multipart upload; nothing is created when refused.
+
+        `role` is stored as the object's `role` metadata (`x-amz-meta-role`), which the
+        pipeline routes by; a file of a known kind that contradicts it is refused first.
+        """
         if isinstance(size, bool) or not isinstance(size, int) or size < 0:
             raise errors.BadRequestError("size must be a non-negative integer (bytes)")
         if size == 0:
@@ -137,6 +156,13 @@ class UploadService:
             upload = new_upload_key(user_id, filename)
         except InvalidFilenameError as exc:
             raise errors.InvalidFilenameRequestError(str(exc)) from exc
+        try:
+            role = parse_role(role)
+            check_role_fits(role, upload.filename)
+        except InvalidRoleError as exc:
+            raise errors.InvalidRoleRequestError(str(exc)) from exc
+        except RoleMismatchError as exc:
+            raise errors.RoleMismatchRequestError(str(exc)) from exc
         uploads = self._settings.uploads
         psize = part_size(
             size, min_part_bytes=uploads.min_part_bytes, max_parts=uploads.max_part_count
@@ -158,6 +184,7 @@ class UploadService:
                     "upload-ref": upload.upload_ref,
                     "declared-size": str(size),
                     "original-filename": quote(filename, safe=""),
+                    ROLE_METADATA_KEY: role.value,
                 },
             )
         except (ClientError, BotoCoreError) as exc:
@@ -171,6 +198,7 @@ class UploadService:
             size=size,
             part_size=psize,
             part_count=part_count(size, psize),
+            role=role,
         )
 
     def sign_parts(

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import socket
+import threading
+import time
 import uuid
 import wave
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import uvicorn
 
 from stacks.settings import Settings
 from workers.pipeline.bootstrap import bootstrap
@@ -108,3 +114,45 @@ def make_pipeline(settings: Settings, endpoint: str) -> Pipeline:
     test_events = pipeline.drain("scan")  # S3 sends s3:TestEvent when notifications are set
     assert all(event.get("Event") == "s3:TestEvent" for event in test_events)
     return pipeline
+
+
+UPLOADS_SECRET = "pipeline-test-uploads-secret"
+
+
+@dataclass(frozen=True)
+class UploadsApi:
+    """A running uploads API and how to get a user's token for it."""
+
+    url: str
+    settings: Settings
+
+    def token(self, user_id: str) -> str:
+        from workers.uploads.tokens import issue_token
+
+        return issue_token(UPLOADS_SECRET.encode(), user_id, 3600)
+
+
+@contextlib.contextmanager
+def serve_uploads_api(settings: Settings, endpoint: str) -> Iterator[UploadsApi]:
+    """Serve `workers.uploads.api.app_from_env` for `settings` with uvicorn in a thread."""
+    from workers.uploads.api import app_from_env
+
+    environ = {settings.uploads.token_secret_env: UPLOADS_SECRET, "AWS_ENDPOINT_URL": endpoint}
+    app = app_from_env(environ, settings=settings)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the uploads API did not start")
+        time.sleep(0.01)
+    try:
+        yield UploadsApi(f"http://127.0.0.1:{sock.getsockname()[1]}", settings)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

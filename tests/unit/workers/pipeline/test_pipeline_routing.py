@@ -11,7 +11,13 @@ from stacks.settings import Settings
 from workers.jobs import JobMessage, ObjectRef
 from workers.pipeline.clients import AwsClients
 from workers.pipeline.consumer import HandlerSpec, PoisonMessage, QueueConsumer
-from workers.pipeline.routing import classify_role, content_bucket, follow_up_jobs
+from workers.pipeline.routing import (
+    RoutingError,
+    classify_role,
+    content_bucket,
+    decide_role,
+    follow_up_jobs,
+)
 from workers.pipeline.s3_events import NotAnS3Event, is_s3_event, scan_jobs_from_event
 from workers.runner import REGISTRY, with_clamd
 
@@ -56,7 +62,8 @@ def test_not_an_event() -> None:
         scan_jobs_from_event({"Records": [{"eventSource": "aws:sqs"}]})
 
 
-def job(key: str, role: str = "upload", **attributes: str) -> JobMessage:
+def job(key: str, role: str = "upload", role_attr: str | None = None) -> JobMessage:
+    attributes = {} if role_attr is None else {"role": role_attr}
     return JobMessage(
         job_id="j", kind="scan", role=role, source=ObjectRef(bucket="in", key=key),
         attributes=attributes,
@@ -72,7 +79,6 @@ def job(key: str, role: str = "upload", **attributes: str) -> JobMessage:
         ("u/1/notes.pdf", {}, "upload"),
         ("u/stems/1/bass.wav", {}, "stem"),
         ("u/1/bass.wav", {"role": "stem"}, "stem"),
-        ("u/1/art.wav", {"role": "nonsense"}, "track"),
         ("u/covers/1/x.png", {}, "cover"),
     ],
 )
@@ -80,8 +86,48 @@ def test_roles(key: str, metadata: dict[str, str], expected: str) -> None:
     assert classify_role(job(key), metadata) == expected
 
 
+@pytest.mark.parametrize(
+    ("key", "declared", "expected"),
+    [
+        ("u/1/bass.wav", "stem", "stem"),  # the extension alone would say track
+        ("u/tracks/1/bass.wav", "stem", "stem"),  # and so would the folder
+        ("covers/1/front.png", "cover", "cover"),
+        ("u/1/mix.flac", "track", "track"),
+        ("u/1/load.bin", "track", "track"),  # stored as a track, nothing to process
+    ],
+)
+def test_a_declared_role_is_authoritative(key: str, declared: str, expected: str) -> None:
+    decision = decide_role(job(key), {"role": declared})
+    assert (decision.role, decision.source) == (expected, "declared")
+    assert decide_role(job(key, role_attr=declared)).role == expected
+
+
+def test_only_an_undeclared_role_is_guessed() -> None:
+    decision = decide_role(job("u/stems/1/bass.wav"), {"user-id": "u"})
+    assert (decision.role, decision.source) == ("stem", "guessed")
+
+
+@pytest.mark.parametrize(
+    ("key", "declared", "match"),
+    [
+        ("u/1/art.wav", "nonsense", "unknown role 'nonsense'"),
+        ("u/1/art.wav", "", "unknown role ''"),
+        ("u/1/art.wav", "cover", "cannot be a cover"),
+        ("u/1/bass.mp3", "stem", "cannot be a stem"),
+        ("u/1/front.jpg", "track", "cannot be a track"),
+    ],
+)
+def test_a_bad_declared_role_is_a_permanent_routing_error(
+    key: str, declared: str, match: str
+) -> None:
+    with pytest.raises(RoutingError, match=match) as caught:
+        decide_role(job(key), {"role": declared})
+    assert key in caught.value.reason
+
+
 def test_the_job_role_wins(local_settings: Settings) -> None:
     assert classify_role(job("u/1/x.wav", role="cover"), {"role": "stem"}) == "cover"
+    assert decide_role(job("u/1/x.wav", role="cover"), {"role": "stem"}).source == "job"
     assert content_bucket(local_settings, "stem") == "media-stems-local"
     assert content_bucket(local_settings, "track") == "media-masters-local"
 
