@@ -277,7 +277,7 @@ def bucket_quota_alarms(settings: Settings, role: BucketRole) -> list[AlarmSpec]
         for index, storage_type in enumerate(storage_types(bucket))
     )
     expression = "SUM([" + ", ".join(m.id for m in metrics) + "])"
-    percents = settings.alerts.quota_percents
+    percents = settings.quotas.notify_percents
     return [
         AlarmSpec(
             name=f"bucket-quota-{role.value}-{percent:g}",
@@ -326,11 +326,12 @@ def backup_failed_alarm(alerts: AlertSettings) -> AlarmSpec:
 
 
 def queue_alarms(settings: Settings) -> list[AlarmSpec]:
-    """Queue age and DLQ depth for every job kind."""
+    """Queue age for every job kind, DLQ depth for every kind whose queue has a DLQ."""
     specs: list[AlarmSpec] = []
     for kind in JobKind:
         specs.append(queue_age_alarm(settings, kind))
-        specs.append(dlq_depth_alarm(settings, kind))
+        if settings.processing.queues[kind].dead_letter:
+            specs.append(dlq_depth_alarm(settings, kind))
     return specs
 
 

@@ -1,12 +1,13 @@
 """`MediaProcessing`: job queues, the ECS cluster and the workers that consume them.
 
-Per job kind: a queue and its DLQ (redrive after `max_receive_count` receives), a TLS-only
-queue policy (the scan queue also accepts S3 events from the `incoming` bucket), a task role
-with the least-privilege policy of `components.iam_policies`, an execution role, a log group
-and a Fargate task definition running `mediainfra worker run --kind <kind>` with the stack
-settings as JSON in `MEDIAINFRA_SETTINGS`. With a network in the settings each kind also gets
-a service in the private subnets (egress-only security group) and target-tracking autoscaling
-on the queue backlog per running task. `settings.network is None` (the local stack): no
+Per job kind: a queue and its DLQ (redrive after `max_receive_count` receives; no DLQ when
+the queue's settings say `dead_letter: false`), a TLS-only queue policy (the scan queue also
+accepts S3 events from the `incoming` bucket), a task role with the least-privilege policy of
+`components.iam_policies`, an execution role, a log group and a Fargate task definition
+running `mediainfra worker run --kind <kind>` with the stack settings as JSON in
+`MEDIAINFRA_SETTINGS`. With a network in the settings each kind also gets a service in the
+private subnets (egress-only security group) and target-tracking autoscaling on the queue
+backlog per running task. `settings.network is None` (the local stack): no
 services. The `incoming` bucket notifies the scan queue of every created object.
 
 The scan task runs a clamd sidecar (`settings.clamd_sidecar`) the worker waits for (HEALTHY)
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pulumi
@@ -38,9 +39,12 @@ from components.fargate import (
     worker_command,
 )
 from components.iam_policies import (
+    SQS_CONSUME,
     WORKER_ACCESS,
+    PolicyDocument,
     StackArns,
     queue_policy,
+    statement,
     task_role_policy,
 )
 from stacks.settings import BucketRole, JobKind, Settings
@@ -72,6 +76,20 @@ class MediaProcessingArgs:
 def redrive_policy(dlq_arn: str, max_receive_count: int) -> str:
     """The queue's redrive policy JSON: to the DLQ after `max_receive_count` receives."""
     return json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receive_count})
+
+
+def worker_task_policy(kind: JobKind, arns: StackArns) -> PolicyDocument:
+    """The task role policy of the `kind` worker; no dead-letter grant when its queue has none.
+
+    `task_role_policy` grants a consuming worker its DLQ unconditionally, so a queue without
+    one is passed as "consumes nothing" and its consume statement is added here.
+    """
+    access = WORKER_ACCESS[kind.value]
+    if access.consumes is None or access.consumes in arns.dlqs:
+        return task_role_policy(access, arns)
+    policy = task_role_policy(replace(access, consumes=None), arns)
+    consume = statement("ConsumeQueue", SQS_CONSUME, [arns.queues[access.consumes]])
+    return {**policy, "Statement": [consume, *policy["Statement"]]}
 
 
 def topic_arn(settings: Settings, account_id: str, severity: str) -> str:
@@ -156,6 +174,9 @@ class MediaProcessing(pulumi.ComponentResource):
                 "kms_data_key_reuse_period_seconds": 300,
             }
         )
+        if not config.dead_letter:
+            self.queues[kind] = self._queue(kind, encryption, redrive=None)
+            return
         dlq = aws.sqs.Queue(
             f"{self._name}-{kind.value}-dlq",
             name=settings.resource_name(f"{kind.value}-dlq"),
@@ -163,22 +184,31 @@ class MediaProcessing(pulumi.ComponentResource):
             opts=self._child,
             **encryption,
         )
-        queue = aws.sqs.Queue(
-            f"{self._name}-{kind.value}-queue",
-            name=settings.resource_name(kind.value),
-            visibility_timeout_seconds=config.visibility_timeout_seconds,
-            message_retention_seconds=config.retention_seconds,
-            receive_wait_time_seconds=20,
-            redrive_policy=dlq.arn.apply(lambda arn: redrive_policy(arn, config.max_receive_count)),
-            opts=self._child,
-            **encryption,
-        )
-        self.queues[kind], self.dlqs[kind] = queue, dlq
+        redrive = dlq.arn.apply(lambda arn: redrive_policy(arn, config.max_receive_count))
+        self.queues[kind] = self._queue(kind, encryption, redrive)
+        self.dlqs[kind] = dlq
         aws.sqs.QueuePolicy(
             f"{self._name}-{kind.value}-dlq-policy",
             queue_url=dlq.url,
             policy=dlq.arn.apply(lambda arn: json.dumps(queue_policy(arn))),
             opts=self._child,
+        )
+
+    def _queue(
+        self, kind: JobKind, encryption: dict[str, Any], redrive: pulumi.Output[str] | None
+    ) -> aws.sqs.Queue:
+        """The job queue of `kind`; `redrive` None: no dead-letter queue."""
+        settings = self._args.settings
+        config = settings.processing.queues[kind]
+        return aws.sqs.Queue(
+            f"{self._name}-{kind.value}-queue",
+            name=settings.resource_name(kind.value),
+            visibility_timeout_seconds=config.visibility_timeout_seconds,
+            message_retention_seconds=config.retention_seconds,
+            receive_wait_time_seconds=20,
+            redrive_policy=redrive,
+            opts=self._child,
+            **encryption,
         )
 
     def _scan_notification(self) -> None:
@@ -279,9 +309,7 @@ class MediaProcessing(pulumi.ComponentResource):
             role=role,
             command=worker_command(kind),
             service=settings.processing.services[kind],
-            task_policy=arns.apply(
-                lambda a: json.dumps(task_role_policy(WORKER_ACCESS[kind.value], a))
-            ),
+            task_policy=arns.apply(lambda a: json.dumps(worker_task_policy(kind, a))),
             spec=self._task_spec(kind),
         )
         self.task_roles[kind] = task.task_role

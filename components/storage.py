@@ -5,6 +5,9 @@ public-access block, a TLS-only bucket policy, the lifecycle tiers of its settin
 (`components.lifecycle_rules`), an intelligent-tiering configuration where set, server
 access logging into `logs` and, on `incoming`, CORS for browser multipart uploads. Every
 bucket carries the backup selection tag; the standard tags come from `components.tagging`.
+
+A bucket whose settings say `public_read` gets its public-access block switched off and a
+policy statement letting anyone GET its objects (still TLS only); the policy pack refuses it.
 """
 
 from __future__ import annotations
@@ -63,15 +66,38 @@ def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
     }
 
 
-def tls_only_policy(bucket_arn: str) -> str:
-    """Bucket policy JSON of a media bucket: TLS only."""
-    return json.dumps({"Version": "2012-10-17", "Statement": [deny_insecure_transport(bucket_arn)]})
+def public_read_statement(bucket_arn: str) -> dict[str, Any]:
+    """The statement that lets anyone GET the bucket's objects (`public_read` buckets only)."""
+    return {
+        "Sid": "PublicReadObjects",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": f"{bucket_arn}/*",
+    }
 
 
-def logs_bucket_policy(logs_arn: str, source_arns: list[str], account_id: str) -> str:
+def base_statements(bucket_arn: str, public_read: bool) -> list[dict[str, Any]]:
+    """TLS only, plus anonymous object reads when the bucket is deliberately public."""
+    statements = [deny_insecure_transport(bucket_arn)]
+    if public_read:
+        statements.append(public_read_statement(bucket_arn))
+    return statements
+
+
+def tls_only_policy(bucket_arn: str, public_read: bool = False) -> str:
+    """Bucket policy JSON of a media bucket: TLS only (and public reads when set)."""
+    return json.dumps(
+        {"Version": "2012-10-17", "Statement": base_statements(bucket_arn, public_read)}
+    )
+
+
+def logs_bucket_policy(
+    logs_arn: str, source_arns: list[str], account_id: str, public_read: bool = False
+) -> str:
     """Bucket policy JSON of `logs`: TLS only, plus S3 access logging and CloudTrail writes."""
     statements = [
-        deny_insecure_transport(logs_arn),
+        *base_statements(logs_arn, public_read),
         {
             "Sid": "S3ServerAccessLogsWrite",
             "Effect": "Allow",
@@ -242,29 +268,32 @@ class MediaStorage(pulumi.ComponentResource):
             rule={"object_ownership": "BucketOwnerEnforced"},
             opts=child,
         )
+        bucket_settings = settings.storage.buckets[role]
+        blocked = not bucket_settings.public_read
         public_access = aws.s3.BucketPublicAccessBlock(
             f"{prefix}-public-access",
             bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
+            block_public_acls=blocked,
+            block_public_policy=blocked,
+            ignore_public_acls=blocked,
+            restrict_public_buckets=blocked,
             opts=child,
         )
         if role is BucketRole.LOGS:
             sources = [b.arn for r, b in self.buckets.items() if r is not BucketRole.LOGS]
             policy = pulumi.Output.all(bucket.arn, account_id, *sources).apply(
-                lambda values: logs_bucket_policy(values[0], list(values[2:]), values[1])
+                lambda values: logs_bucket_policy(
+                    values[0], list(values[2:]), values[1], bucket_settings.public_read
+                )
             )
         else:
-            policy = bucket.arn.apply(tls_only_policy)
+            policy = bucket.arn.apply(lambda arn: tls_only_policy(arn, bucket_settings.public_read))
         bucket_policy = aws.s3.BucketPolicy(
             f"{prefix}-policy",
             bucket=bucket.id,
             policy=policy,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
         )
-        bucket_settings = settings.storage.buckets[role]
         aws.s3.BucketLifecycleConfiguration(
             f"{prefix}-lifecycle",
             bucket=bucket.id,

@@ -22,6 +22,26 @@ from pulumi.runtime.config import set_all_config
 from stacks.settings import NAMESPACE
 
 ACCOUNT_ID = "123456789012"
+CF_PERMISSION_GROUPS_TOKEN = (
+    "cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList"
+)
+ZONE_SCOPE = "com.cloudflare.api.account.zone"
+CF_PERMISSION_GROUPS: tuple[dict[str, Any], ...] = tuple(
+    {
+        "id": group_id,
+        "name": name,
+        "category": category,
+        "isSelectable": True,
+        "scopes": [ZONE_SCOPE],
+    }
+    for group_id, name, category in (
+        ("e17beae8b8cb423a99b1730f21238bed", "Cache Purge", "cache_and_performance"),
+        ("c8fed203ed3043cba015a93ad1616f1f", "Zone Read", "dns_and_zones"),
+        ("4755a26eedb94da69e1066d98aa820be", "DNS Write", "dns_and_zones"),
+    )
+)
+"""A few of Cloudflare's API token permission groups, with their public ids, as
+`getApiTokenPermissionGroupsList` returns them (camelCase engine names)."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +107,8 @@ def _plain(value: Any) -> Any:
 
 
 class OfflineMocks(pulumi.runtime.Mocks):
-    """Answers like a provider during preview: ids, ARNs, URLs and names from the inputs."""
+    """Answers like a provider during preview: ids, ARNs, URLs and names from the inputs;
+    the caller identity, region and partition; Cloudflare's token permission groups."""
 
     def __init__(self, region: str = "eu-west-1") -> None:
         self.region = region
@@ -117,7 +138,25 @@ class OfflineMocks(pulumi.runtime.Mocks):
             return {"name": self.region, "region": self.region}, []
         if args.token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com"}, []
+        if args.token == CF_PERMISSION_GROUPS_TOKEN:
+            return permission_groups(args.args), []
         return {}, []
+
+
+def permission_groups(filters: Mapping[str, Any]) -> dict[str, Any]:
+    """The permission-group list invoke's result: the known groups matching `name`/`scope`."""
+    name, scope = filters.get("name"), filters.get("scope")
+    results = [
+        dict(group)
+        for group in CF_PERMISSION_GROUPS
+        if (not name or group["name"] == name) and (not scope or scope in group["scopes"])
+    ]
+    return {
+        "maxItems": filters.get("maxItems"),
+        "name": name,
+        "scope": scope,
+        "results": results,
+    }
 
 
 def config_strings(values: Mapping[str, Any]) -> dict[str, str]:

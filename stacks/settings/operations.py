@@ -24,7 +24,6 @@ class AlertSettings(Frozen):
     origin_5xx_rate_percent: Percent = 1.0
     origin_latency_p95_ms: PositiveInt = 200
     origin_latency_p99_ms: PositiveInt = 500
-    quota_percents: tuple[Percent, ...] = (80.0, 90.0, 95.0)
     edge_hit_ratio_percent: Percent = 90.0
     evaluation_periods: PositiveInt = 3
     period_seconds: Literal[10, 30, 60, 300, 900, 3600] = 60
@@ -73,7 +72,8 @@ class QuotaSettings(Frozen):
     default_bytes: PositiveInt = 50 * 1024**3
     """Quota of a user without a per-user limit in the quotas table."""
     notify_percents: tuple[Percent, ...] = (80.0, 90.0, 95.0)
-    """Usage percents that each send one warning when crossed (plus one when exceeded)."""
+    """Usage percents that each send one warning when crossed (plus one when exceeded); also
+    the thresholds of the bucket-size alarms of every bucket with a `quota_bytes`."""
     max_upload_bytes: PositiveInt = 10 * 1024**3
     """Largest single upload accepted, whatever the remaining quota."""
 

@@ -28,6 +28,9 @@ class QueueSettings(Frozen):
     max_receive_count: Annotated[int, Field(ge=1, le=1000)] = 5
     retention_seconds: Annotated[int, Field(ge=60, le=1209600)] = 345600
     dlq_retention_seconds: Annotated[int, Field(ge=60, le=1209600)] = 1209600
+    dead_letter: bool = True
+    """False: no DLQ, no redrive policy and no DLQ-depth alarm for this queue (failed jobs
+    are retried until retention ends). The policy pack refuses it (`sqs-queue-has-dlq`)."""
 
 
 class WorkerService(Frozen):

@@ -59,6 +59,9 @@ class BucketSettings(Frozen):
     abort_multipart_days: PositiveInt = 7
     quota_bytes: PositiveInt | None = None
     """Alarm reference for the bucket's size (80/90/95 % alarms)."""
+    public_read: bool = False
+    """Serves anonymous GETs of its objects: only for deliberately public assets. The policy
+    pack refuses it (`s3-no-public-access`)."""
 
     @field_validator("transitions")
     @classmethod

@@ -172,3 +172,24 @@ def test_fires_is_a_strict_comparison(threshold: int, value: int) -> None:
         unit="Seconds",
     )
     assert spec.fires(value) == (value > threshold)
+
+
+def test_no_dlq_depth_alarm_for_a_queue_without_dlq(prod_settings: Settings) -> None:
+    queues = dict(prod_settings.processing.queues)
+    queues[JobKind.SCAN] = queues[JobKind.SCAN].model_copy(update={"dead_letter": False})
+    processing = prod_settings.processing.model_copy(update={"queues": queues})
+    specs = by_name(prod_settings.model_copy(update={"processing": processing}))
+    assert "queue-age-scan" in specs
+    assert "dlq-depth-scan" not in specs
+    assert {"dlq-depth-audio", "dlq-depth-image"} <= set(specs)
+
+
+def test_quota_alarm_percents_are_the_user_quota_notify_percents(prod_settings: Settings) -> None:
+    quotas = prod_settings.quotas.model_copy(update={"notify_percents": (50.0, 75.0)})
+    settings = prod_settings.model_copy(update={"quotas": quotas})
+    quota = settings.storage.buckets[BucketRole.STEMS].quota_bytes
+    assert quota is not None
+    specs = bucket_quota_alarms(settings, BucketRole.STEMS)
+    assert [s.name for s in specs] == ["bucket-quota-stems-50", "bucket-quota-stems-75"]
+    assert [s.threshold for s in specs] == [quota * 0.50, quota * 0.75]
+    assert [s.severity for s in specs] == ["warning", "critical"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pulumi
@@ -17,7 +18,12 @@ from components.delivery import (
     MediaDeliveryArgs,
     alb_target_ports,
 )
-from stacks.engine import ResourceRecord
+from stacks.engine import (
+    CF_PERMISSION_GROUPS_TOKEN,
+    ZONE_SCOPE,
+    ResourceRecord,
+    permission_groups,
+)
 from stacks.settings import Settings
 
 KMS_ARN = "arn:aws:kms:eu-west-1:123456789012:key/stand-in"
@@ -27,7 +33,8 @@ ALB_DNS = "delivery-alb-123.eu-west-1.elb.amazonaws.com"
 
 
 class ProviderLikeMocks(ComponentMocks):
-    """Offline mocks that also answer what a provider computes for delivery's resources."""
+    """Offline mocks that also answer what a provider computes for delivery's resources (the
+    engine's mocks answer the Cache Purge permission-group lookup)."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         resource_id, state = super().new_resource(args)
@@ -46,14 +53,13 @@ class ProviderLikeMocks(ComponentMocks):
             state["dnsName"] = ALB_DNS
         return resource_id, state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-        if args.token.endswith("getApiTokenPermissionGroupsList"):
-            assert args.args.get("name") == "Cache Purge"
-            return {
-                "results": [
-                    {"id": PURGE_GROUP_ID, "name": "Cache Purge", "scopes": ["zone"]},
-                ]
-            }
+
+class NoPermissionGroups(ComponentMocks):
+    """A Cloudflare account whose permission-group lookup finds nothing."""
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> Any:
+        if args.token == CF_PERMISSION_GROUPS_TOKEN:
+            return {"results": []}
         return super().call(args)
 
 
@@ -280,8 +286,36 @@ def test_local_stack_has_no_origin_and_no_edge(local_settings: Settings) -> None
     assert component.name == "delivery"
 
 
-def test_plain_offline_mocks_still_preview(prod_settings: Settings) -> None:
+def test_engine_mocks_answer_the_cache_purge_lookup(prod_settings: Settings) -> None:
     records = build(prod_settings, ComponentMocks(prod_settings.region))
+    (token,) = of_type(records, "cloudflare:index/apiToken:ApiToken")
+    (policy,) = token.inputs["policies"]
+    assert policy["permissionGroups"] == [{"id": PURGE_GROUP_ID}]
+    assert re.fullmatch(r"[0-9a-f]{32}", PURGE_GROUP_ID)
+    zone = prod_settings.delivery.cloudflare_zone_id
+    assert json.loads(policy["resources"]) == {f"com.cloudflare.api.account.zone.{zone}": "*"}
+
+
+def test_engine_permission_groups_filter_by_name_and_scope() -> None:
+    (purge,) = permission_groups({"name": "Cache Purge", "scope": ZONE_SCOPE})["results"]
+    assert purge == {
+        "id": PURGE_GROUP_ID,
+        "name": "Cache Purge",
+        "category": "cache_and_performance",
+        "isSelectable": True,
+        "scopes": [ZONE_SCOPE],
+    }
+    assert permission_groups({"name": "Cache Purge", "scope": "com.cloudflare.api.user"}) == {
+        "maxItems": None,
+        "name": "Cache Purge",
+        "scope": "com.cloudflare.api.user",
+        "results": [],
+    }
+    assert len(permission_groups({})["results"]) > 1
+
+
+def test_missing_permission_group_previews_with_an_empty_group(prod_settings: Settings) -> None:
+    records = build(prod_settings, NoPermissionGroups(prod_settings.region))
     (token,) = of_type(records, "cloudflare:index/apiToken:ApiToken")
     assert token.inputs["policies"][0]["permissionGroups"] == [{"id": ""}]
 

@@ -32,7 +32,11 @@ def build(
             MediaMonitoringArgs(
                 settings=settings,
                 queues={k: queue(k.value) for k in JobKind},
-                dlqs={k: queue(f"{k.value}-dlq") for k in JobKind},
+                dlqs={
+                    k: queue(f"{k.value}-dlq")
+                    for k in JobKind
+                    if settings.processing.queues[k].dead_letter
+                },
                 buckets=stand_in_buckets(settings),
                 load_balancer_arn_suffix=pulumi.Output.from_input(LB_SUFFIX) if origin else "",
                 target_group_arn_suffix=TG_SUFFIX if origin else "",
@@ -169,3 +173,16 @@ def test_without_origin_no_origin_alarms(local_settings: Settings) -> None:
     assert age.inputs["period"] == 60, "CloudWatch cannot evaluate SQS metrics faster"
     topic = named(records, "monitoring-critical")
     assert topic.inputs["kmsMasterKeyId"] == f"alias/{local_settings.resource_name('media')}"
+
+
+def test_queue_without_dlq_has_an_age_alarm_and_no_depth_alarm(prod_settings: Settings) -> None:
+    queues = dict(prod_settings.processing.queues)
+    queues[JobKind.IMAGE] = queues[JobKind.IMAGE].model_copy(update={"dead_letter": False})
+    processing = prod_settings.processing.model_copy(update={"queues": queues})
+    settings = prod_settings.model_copy(update={"processing": processing})
+    found = alarms(build(settings))
+    assert settings.resource_name("queue-age-image") in found
+    assert settings.resource_name("dlq-depth-image") not in found
+    assert {settings.resource_name(f"dlq-depth-{k}") for k in ("scan", "audio")} <= set(found)
+    dimensions = [a.inputs.get("dimensions") or {} for a in found.values()]
+    assert {"QueueName": settings.resource_name("image-dlq")} not in dimensions

@@ -315,3 +315,40 @@ def test_local_stack_has_queues_and_tasks_but_no_services(local: list[ResourceRe
     assert of_type(local, "aws:appautoscaling/target:Target") == []
     local_policy = json_input(named(local, "processing-scan-execution-policy"), "policy")
     assert not any("ecr:BatchGetImage" in s["Action"] for s in local_policy["Statement"])
+
+
+def without_dlq(settings: Settings, kind: JobKind) -> Settings:
+    """`settings` where the queue of `kind` says `dead_letter: false`."""
+    queues = dict(settings.processing.queues)
+    queues[kind] = queues[kind].model_copy(update={"dead_letter": False})
+    processing = settings.processing.model_copy(update={"queues": queues})
+    return settings.model_copy(update={"processing": processing})
+
+
+def test_queue_without_dead_letter_has_no_dlq_and_no_redrive(prod_settings: Settings) -> None:
+    settings = without_dlq(prod_settings, JobKind.IMAGE)
+    records = build(settings)
+    names = {r.name for r in records}
+    assert "processing-image-queue" in names
+    assert not {"processing-image-dlq", "processing-image-dlq-policy"} & names
+    assert {"processing-scan-dlq", "processing-audio-dlq"} <= names
+    assert named(records, "processing-image-queue").inputs.get("redrivePolicy") is None
+    assert json_input(named(records, "processing-audio-queue"), "redrivePolicy") == {
+        "deadLetterTargetArn": queue_arn(settings, "audio-dlq"),
+        "maxReceiveCount": 3,
+    }
+    image = task_policy(records, "image")
+    by_sid = {s["Sid"]: s for s in image["Statement"]}
+    assert "DeadLetter" not in by_sid
+    assert by_sid["ConsumeQueue"]["Resource"] == [queue_arn(settings, "image")]
+    assert by_sid["ConsumeQueue"]["Action"] == sorted(by_sid["ConsumeQueue"]["Action"])
+    resources = {r for s in image["Statement"] for r in s["Resource"]}
+    assert not any(r.endswith("-dlq-prod") for r in resources)
+    audio = {s["Sid"]: s for s in task_policy(records, "audio")["Statement"]}
+    assert audio["DeadLetter"]["Resource"] == [queue_arn(settings, "audio-dlq")]
+
+
+def test_worker_policy_with_dlq_is_the_access_table_policy(prod: list[ResourceRecord]) -> None:
+    for kind in JobKind:
+        sids = [s["Sid"] for s in task_policy(prod, kind.value)["Statement"]]
+        assert "ConsumeQueue" in sids and "DeadLetter" in sids

@@ -248,3 +248,40 @@ def test_key_policy_lets_log_writers_use_the_key(records: list[ResourceRecord]) 
     assert services["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
     (alias,) = of_type(records, "kms/alias:Alias")
     assert alias.inputs["name"] == "alias/musicco-media-media-prod"
+
+
+def with_public_bucket(settings: Settings, role: BucketRole) -> Settings:
+    """`settings` where the bucket of `role` says `public_read: true`."""
+    buckets = dict(settings.storage.buckets)
+    buckets[role] = buckets[role].model_copy(update={"public_read": True})
+    storage = settings.storage.model_copy(update={"buckets": buckets})
+    return settings.model_copy(update={"storage": storage})
+
+
+def test_public_read_bucket_is_open_to_anonymous_gets_only(prod_settings: Settings) -> None:
+    records = build_storage(with_public_bucket(prod_settings, BucketRole.DERIVATIVES))
+    public = prod_settings.bucket_name(BucketRole.DERIVATIVES)
+    flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    for name, bucket in buckets(records).items():
+        block = attached(records, "BucketPublicAccessBlock", bucket).inputs
+        assert [block[flag] for flag in flags] == [name != public] * 4, name
+        policy = json.loads(attached(records, "BucketPolicy", bucket).inputs["policy"])
+        anonymous = [
+            s for s in policy["Statement"] if s["Effect"] == "Allow" and s["Principal"] == "*"
+        ]
+        assert anonymous == (
+            [
+                {
+                    "Sid": "PublicReadObjects",
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Resource": f"arn:aws:s3:::{public}/*",
+                }
+            ]
+            if name == public
+            else []
+        ), name
+        assert [s["Sid"] for s in policy["Statement"] if s["Effect"] == "Deny"] == [
+            "DenyInsecureTransport"
+        ]

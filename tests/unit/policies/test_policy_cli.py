@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -21,12 +22,22 @@ from stacks.settings import stack_file
 runner = CliRunner()
 
 
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
 def _mediainfra(*args: str) -> subprocess.CompletedProcess[str]:
+    """The console script, importing this checkout (wherever the editable install points)."""
     executable = shutil.which("mediainfra")
     if executable is None:
         pytest.skip("the mediainfra console script is not installed")
+    path = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
     return subprocess.run(
-        [executable, *args], capture_output=True, text=True, check=False, timeout=300
+        [executable, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": path},
     )
 
 

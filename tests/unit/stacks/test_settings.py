@@ -248,3 +248,27 @@ def test_from_mapping_source_defaults(prod_settings: Settings) -> None:
     assert {"environment", "owner", "storage", "delivery", "processing"} <= {
         key for key, _ in caught.value.problems
     }
+
+
+def test_buckets_private_and_queues_dead_lettered_by_default(prod_settings: Settings) -> None:
+    assert not any(b.public_read for b in prod_settings.storage.buckets.values())
+    assert all(q.dead_letter for q in prod_settings.processing.queues.values())
+
+
+def test_public_bucket_and_queue_without_dlq_are_expressible(tmp_path: Path) -> None:
+    def mutate(v: dict[str, Any]) -> None:
+        v["storage"]["buckets"]["derivatives"]["public_read"] = True
+        v["processing"]["queues"]["image"]["dead_letter"] = False
+
+    settings = load_file(write_stack(tmp_path, mutate))
+    assert settings.storage.buckets[BucketRole.DERIVATIVES].public_read is True
+    assert settings.storage.buckets[BucketRole.MASTERS].public_read is False
+    assert settings.processing.queues[JobKind.IMAGE].dead_letter is False
+    assert settings.processing.queues[JobKind.SCAN].dead_letter is True
+
+
+def test_quota_percents_are_set_once_in_quotas(tmp_path: Path) -> None:
+    _, problems = problems_of(
+        tmp_path, lambda v: v["alerts"].update(quota_percents=[80.0, 90.0, 95.0])
+    )
+    assert problems == {"alerts.quota_percents": "unknown key"}
