@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -97,17 +98,47 @@ def warm(
         str | None, typer.Option(help="Edge to warm through (default: the stack's).")
     ] = None,
     root: Annotated[Path, typer.Option(help="Local stack state folder.")] = DEFAULT_ROOT,
+    off_peak_only: Annotated[
+        bool,
+        typer.Option(
+            "--off-peak-only",
+            help="Warm only inside schedules.cache_warm.off_peak (the scheduled run).",
+        ),
+    ] = False,
+    now: Annotated[
+        datetime | None,
+        typer.Option(hidden=True, help="The clock for --off-peak-only (ISO 8601, naive = UTC)."),
+    ] = None,
 ) -> None:
     """Fetch the most-requested objects through the edge; hit ratio before/after.
 
     Ranking: the trending list if given, else the local edge's access log, or Cloudflare's
-    analytics (top paths of the zone, `CLOUDFLARE_API_TOKEN`) for a cloud stack.
+    analytics (top paths of the zone, `CLOUDFLARE_API_TOKEN`) for a cloud stack. With
+    `--off-peak-only` it does nothing (exit 0) outside the settings' off-peak window.
     """
     from local.service_specs import varnish_dir
-    from local.warm import AccessLogError, access_log_paths, cloudflare_top_paths, top_paths
+    from local.warm import (
+        AccessLogError,
+        OffPeakError,
+        access_log_paths,
+        cloudflare_top_paths,
+        off_peak,
+        top_paths,
+    )
     from local.warm import warm as warm_paths
 
     settings = _settings(stack)
+    if off_peak_only:
+        try:
+            gate = off_peak(settings.schedules, now or datetime.now(UTC))
+        except OffPeakError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise SystemExit(2) from None
+        if not gate.inside:
+            typer.echo(
+                f"outside off-peak window ({gate.window}; now {gate.local_time}), nothing warmed"
+            )
+            return
     local = settings.environment == "local"
     base = edge_url or (
         _local_state(root).edge_url if local else f"https://{settings.delivery.domain}"

@@ -3,7 +3,8 @@
 The ranking comes from the local edge's access log (`varnishncsa -d` over Varnish's shared
 memory log: the recent client GETs), from Cloudflare's analytics in the cloud (the GraphQL
 API's top request paths of the zone over the last hours), or from a trending list (one path
-per line).
+per line). `off_peak` tells whether now is inside the settings' off-peak window, for the
+scheduled run (`cache warm --off-peak-only`).
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
+
+from stacks.settings import ScheduleSettings
 
 
 class AccessLogError(RuntimeError):
@@ -41,6 +45,37 @@ class WarmReport:
     @property
     def hit_ratio_after(self) -> float:
         return self._ratio(self.after)
+
+
+class OffPeakError(ValueError):
+    """The schedules' time zone is unknown (names it)."""
+
+
+@dataclass(frozen=True)
+class OffPeak:
+    """Whether a moment falls inside the cache-warming off-peak window, and the window."""
+
+    inside: bool
+    window: str
+    """`HH:00-HH:00 tz`, e.g. `02:00-06:00 UTC` (the end hour excluded)."""
+    local_time: str
+
+
+def off_peak(schedules: ScheduleSettings, now: datetime) -> OffPeak:
+    """`now` (naive means UTC) against `schedules.cache_warm.off_peak` in `schedules.timezone`."""
+    try:
+        zone = ZoneInfo(schedules.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise OffPeakError(
+            f"schedules.timezone {schedules.timezone!r} is not a time zone"
+        ) from None
+    local = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(zone)
+    start, end = schedules.cache_warm.off_peak
+    return OffPeak(
+        inside=schedules.cache_warm.in_off_peak(local.hour),
+        window=f"{start:02d}:00-{end:02d}:00 {schedules.timezone}",
+        local_time=local.strftime("%H:%M"),
+    )
 
 
 def access_log_paths(varnish_dir: Path) -> list[str]:

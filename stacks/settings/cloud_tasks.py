@@ -76,7 +76,10 @@ class CacheWarmSettings(Frozen):
     """Off-peak cache warming (`mediainfra cache warm --top N`)."""
 
     schedule: str | None = "cron(30 4 * * ? *)"
-    """When to warm (None: never)."""
+    """When to warm (None: never). A cron schedule must fire inside `off_peak`."""
+    off_peak: tuple[Annotated[int, Field(ge=0, le=23)], Annotated[int, Field(ge=0, le=23)]] = (2, 6)
+    """Off-peak hours `[start, end)` in `schedules.timezone`; wraps midnight when start > end
+    (`(22, 6)`: 22:00-05:59). `cache warm --off-peak-only` warms only inside it."""
     top: PositiveInt = 500
     size: TaskSize = TaskSize(cpu=256, memory_mib=512)
 
@@ -84,6 +87,51 @@ class CacheWarmSettings(Frozen):
     @classmethod
     def _schedule(cls, value: str | None) -> str | None:
         return None if value is None else aws_schedule(value)
+
+    @field_validator("off_peak")
+    @classmethod
+    def _window(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if value[0] == value[1]:
+            raise ValueError(f"off_peak {list(value)} is empty: start and end hours must differ")
+        return value
+
+    @model_validator(mode="after")
+    def _schedule_off_peak(self) -> CacheWarmSettings:
+        hours = self.cron_hours(self.schedule) if self.schedule else frozenset()
+        outside = sorted(hour for hour in hours if not self.in_off_peak(hour))
+        if outside:
+            raise ValueError(
+                f"schedule {self.schedule!r} fires at hour(s) {outside}, outside off_peak "
+                f"[{self.off_peak[0]}, {self.off_peak[1]})"
+            )
+        return self
+
+    def in_off_peak(self, hour: int) -> bool:
+        """Whether `hour` (0-23, in `schedules.timezone`) is inside the off-peak window."""
+        start, end = self.off_peak
+        return start <= hour < end if start < end else hour >= start or hour < end
+
+    @staticmethod
+    def cron_hours(schedule: str) -> frozenset[int]:
+        """Hours a `cron(...)` expression fires at (`*`, `a`, `a-b`, lists, `/step`); none
+        for `rate(...)`. ValueError when the hour field cannot be read."""
+        if not schedule.startswith("cron("):
+            return frozenset()
+        field = schedule[len("cron(") : -1].split()[1]
+        hours: set[int] = set()
+        for part in field.split(","):
+            span, _, step = part.partition("/")
+            first, _, last = span.partition("-")
+            try:
+                low = 0 if span == "*" else int(first)
+                high = 23 if span == "*" or (step and not last) else int(last or first)
+                stride = int(step) if step else 1
+            except ValueError:
+                raise ValueError(f"cannot read the hour field {field!r} of {schedule!r}") from None
+            if not 0 <= low <= high <= 23 or stride < 1:
+                raise ValueError(f"hour field {field!r} of {schedule!r} is out of 0-23")
+            hours.update(range(low, high + 1, stride))
+        return frozenset(hours)
 
 
 class ScheduleSettings(Frozen):
