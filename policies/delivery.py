@@ -1,5 +1,6 @@
 """Delivery policies: Cloudflare zone settings (brotli, HTTP/3, TLS >= 1.2, always HTTPS),
-cache-rule TTLs equal to the stack settings, and an HTTPS-only origin load balancer."""
+cache-rule TTLs equal to the stack settings, API tokens scoped to named zones and permission
+groups, and an HTTPS-only origin load balancer."""
 
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ from pulumi_policy import (
 )
 
 from policies import tokens
-from policies.resources import as_list, number, of_type
+from policies.resources import as_list, document, number, of_type
 
 CACHE_PHASE = "http_request_cache_settings"
+ZONE_RESOURCE_PREFIX = "com.cloudflare.api.account.zone."
 TLS_VERSIONS = ("1.0", "1.1", "1.2", "1.3")
 
 
@@ -179,6 +181,34 @@ def _https_listener(args: ResourceValidationArgs, report: ReportViolation) -> No
         )
 
 
+def token_policy_problems(policy: Mapping[str, Any]) -> list[str]:
+    """What makes one API token policy broader than a named permission group on named zones
+    (empty when it is scoped)."""
+    problems = []
+    groups = [g for g in as_list(policy.get("permissionGroups")) if isinstance(g, Mapping)]
+    if not groups or not all(isinstance(g.get("id"), str) and g.get("id") for g in groups):
+        problems.append("names no permission group id (the group lookup found nothing?)")
+    resources = document(policy.get("resources"))
+    if not resources:
+        problems.append("names no resources")
+    for key in resources:
+        zone = str(key).removeprefix(ZONE_RESOURCE_PREFIX)
+        if not str(key).startswith(ZONE_RESOURCE_PREFIX) or not zone or "*" in zone:
+            problems.append(f"reaches {key!r}, not one named zone")
+    return problems
+
+
+def _token_scoped(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != tokens.CF_API_TOKEN:
+        return
+    policies = [p for p in as_list(args.props.get("policies")) if isinstance(p, Mapping)]
+    if not policies:
+        report(f"API token {args.name} has no policy", None)
+    for index, policy in enumerate(policies):
+        for problem in token_policy_problems(policy):
+            report(f"API token {args.name} policy {index} {problem}", None)
+
+
 POLICIES = [
     StackValidationPolicy(
         name="cloudflare-brotli-on",
@@ -213,6 +243,13 @@ POLICIES = [
         config_schema=PolicyConfigSchema(
             {"cacheRules": {"type": "object", "additionalProperties": {"type": "object"}}}
         ),
+    ),
+    ResourceValidationPolicy(
+        name="cloudflare-api-token-zone-scoped",
+        description="Cloudflare API tokens grant named permission groups (non-empty ids) on "
+        "named zones only: no account-wide or wildcard resources.",
+        validate=_token_scoped,
+        enforcement_level=EnforcementLevel.MANDATORY,
     ),
     ResourceValidationPolicy(
         name="alb-https-only",

@@ -41,6 +41,7 @@ SNS_TOPIC = "aws:sns/topic:Topic"
 LB_LISTENER = "aws:lb/listener:Listener"
 CF_ZONE_SETTING = "cloudflare:index/zoneSetting:ZoneSetting"
 CF_RULESET = "cloudflare:index/ruleset:Ruleset"
+CF_API_TOKEN = "cloudflare:index/apiToken:ApiToken"
 
 ALL_TOKENS: tuple[str, ...] = tuple(
     value for name, value in dict(globals()).items() if name.isupper() and isinstance(value, str)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +12,9 @@ from typer.testing import CliRunner
 
 from policies.cli import app
 from policies.offline import CheckReport, check_stack
+from stacks import engine
+from stacks.engine import CF_PERMISSION_GROUPS
+from stacks.settings import load_stack
 
 runner = CliRunner()
 
@@ -175,3 +179,22 @@ def test_alarm_on_the_wrong_queue_name_fails_naming_the_queue(
     report = check_stack("prod")
     assert _blamed(report, "sqs-queue-age-alarm") == {"processing-audio-queue"}
     assert _blamed(report, "sqs-dlq-depth-alarm") == set()
+
+
+def test_purge_token_carries_the_cache_purge_group_on_the_zone(prod_report: CheckReport) -> None:
+    (token,) = [r for r in prod_report.records if r.type == "cloudflare:index/apiToken:ApiToken"]
+    (policy,) = token.inputs["policies"]
+    (purge,) = [g for g in CF_PERMISSION_GROUPS if g["name"] == "Cache Purge"]
+    assert policy["permissionGroups"] == [{"id": purge["id"]}]
+    assert list(json.loads(policy["resources"])) == [
+        f"com.cloudflare.api.account.zone.{load_stack('prod').delivery.cloudflare_zone_id}"
+    ]
+
+
+def test_purge_token_without_permission_group_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "CF_PERMISSION_GROUPS", ())
+    report = check_stack("prod")
+    found = [v for v in report.violations if v.policy == "cloudflare-api-token-zone-scoped"]
+    assert [v.resource for v in found] == ["delivery-purge-token"]
+    assert "names no permission group id" in found[0].message
+    assert not report.passed

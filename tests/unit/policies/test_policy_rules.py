@@ -44,6 +44,16 @@ def _api_params(**changes: Any) -> list[dict[str, Any]]:
 
 
 # (policy, token, passing props, failing props, fragment of the failure message, config)
+PURGE_GROUP = "e17beae8b8cb423a99b1730f21238bed"
+ZONE_KEY = "com.cloudflare.api.account.zone.023e105f4ecef8ad9ca31a8372d0c353"
+
+
+def _token_policy(group: str, resource: str | None) -> dict[str, Any]:
+    """One Cloudflare API token policy: a permission group on `resource` (JSON, as rendered)."""
+    resources = json.dumps({resource: "*"}) if resource else ""
+    return {"effect": "allow", "permissionGroups": [{"id": group}], "resources": resources}
+
+
 RESOURCE_CASES: list[tuple[str, str, dict, dict, str, dict]] = [
     (
         "s3-no-public-access",
@@ -299,6 +309,31 @@ RESOURCE_CASES: list[tuple[str, str, dict, dict, str, dict]] = [
         {"protocol": "TCP", "port": 5557, "defaultActions": [{"type": "forward"}]},
         {"protocol": "HTTP", "port": 5557, "defaultActions": [{"type": "forward"}]},
         "without redirecting",
+        {},
+    ),
+    *[
+        (
+            "cloudflare-api-token-zone-scoped",
+            tokens.CF_API_TOKEN,
+            {"policies": [_token_policy(PURGE_GROUP, ZONE_KEY)]},
+            {"policies": [failing]},
+            fragment,
+            {},
+        )
+        for failing, fragment in (
+            (_token_policy("", ZONE_KEY), "names no permission group id"),
+            ({"effect": "allow", "resources": json.dumps({ZONE_KEY: "*"})}, "no permission group"),
+            (_token_policy(PURGE_GROUP, "com.cloudflare.api.account.zone.*"), "not one named zone"),
+            (_token_policy(PURGE_GROUP, "com.cloudflare.api.account.0123"), "not one named zone"),
+            (_token_policy(PURGE_GROUP, None), "names no resources"),
+        )
+    ],
+    (
+        "cloudflare-api-token-zone-scoped",
+        tokens.CF_API_TOKEN,
+        {"policies": [_token_policy(PURGE_GROUP, ZONE_KEY)]},
+        {"policies": []},
+        "has no policy",
         {},
     ),
     (
