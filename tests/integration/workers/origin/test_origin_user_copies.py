@@ -169,3 +169,27 @@ def test_copies_are_reachable_only_through_the_owners_signed_url(
     assert origin.get(f"/{copy_key('grace', premium_track.key)}").status_code == 404
     assert origin.get(url.replace("user=grace", "user=heidi")).status_code == 403
     assert origin.get(url.replace("&user=grace", "")).status_code == 403
+
+
+def test_a_changed_original_is_watermarked_again(
+    origin: TestClient, premium_track, tmp_path: Path
+) -> None:
+    url = _signed(premium_track, "ivan")
+    assert origin.get(url).status_code == 200
+    retagged = tmp_path / "retagged.mp3"
+    retagged.write_bytes(premium_track.original)
+    tags = MP3(retagged)
+    tags.tags["TIT2"].text = ["Fingerprint Test (remaster)"]  # type: ignore[index]
+    tags.save()
+    put = premium_track.s3.put_object(
+        Bucket=premium_track.bucket, Key=premium_track.key, Body=retagged.read_bytes()
+    )
+    response = origin.get(url)
+    assert response.status_code == 200
+    stored = premium_track.s3.head_object(
+        Bucket=premium_track.bucket, Key=copy_key("ivan", premium_track.key)
+    )
+    assert stored["Metadata"]["source-etag"] == put["ETag"]
+    assert _copies(origin, "encoded") == 2
+    (tmp_path / "ivan.mp3").write_bytes(response.content)
+    assert str(MP3(tmp_path / "ivan.mp3").tags["TIT2"]) == "Fingerprint Test (remaster)"
