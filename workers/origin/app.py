@@ -169,22 +169,22 @@ def create_app(
                 return PlainTextResponse(f"forbidden: {exc}", status_code=403)
         if meta is None:
             return PlainTextResponse("not found", status_code=404)
-        served = key
+        served, found = key, meta
         if premium and watermark_mode != "off" and watermarkable(key):
             if user is None and watermark_mode == "required":
                 metrics.signature_rejections.labels("MissingUserClaim").inc()
                 return PlainTextResponse("forbidden: a URL signed for a user", status_code=403)
             if user is not None:
                 try:
-                    served, meta = await run_in_threadpool(copies.ensure, user, key, meta)
+                    served, found = await run_in_threadpool(copies.ensure, user, key, found)
                 except WatermarkError as exc:
                     return PlainTextResponse(f"cannot prepare this copy: {exc}", status_code=500)
-        etag = str(meta["ETag"])
-        size = int(meta["ContentLength"])
-        media_type = content_type(key, meta.get("ContentType"))
+        etag = str(found["ETag"])
+        size = int(found["ContentLength"])
+        media_type = content_type(key, found.get("ContentType"))
         headers = {
             "ETag": etag,
-            "Last-Modified": format_datetime(meta["LastModified"].astimezone(UTC), usegmt=True),
+            "Last-Modified": format_datetime(found["LastModified"].astimezone(UTC), usegmt=True),
             "Cache-Control": cache_control(rule),
             "Accept-Ranges": "bytes",
         }
@@ -196,7 +196,7 @@ def create_app(
         compressible = media_type.startswith(COMPRESSIBLE) and size <= COMPRESS_MAX_BYTES
         if compressible:
             headers["Vary"] = "Accept-Encoding"
-        if _not_modified(request, etag, meta["LastModified"]):
+        if _not_modified(request, etag, found["LastModified"]):
             return Response(status_code=304, headers=headers)
         encoding = negotiate_encoding(request.headers.get("accept-encoding", ""))
         range_header = request.headers.get("range")
