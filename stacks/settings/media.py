@@ -74,8 +74,11 @@ class ImageSettings(Frozen):
     max_source_bytes: PositiveInt = 200 * 1024**2
     max_output_dimension: PositiveInt = 4096
     """Longest side of a transform-service output; larger requests are capped."""
-    animated: Literal["first-frame", "refuse"] = "first-frame"
-    """Animated GIF/WebP: optimise the first frame, or refuse the image."""
+    animated: Literal["animate", "first-frame", "refuse"] = "animate"
+    """Animated GIF/WebP: animated WebP outputs (JPEG from the first frame), stills of the
+    first frame only, or refuse the image."""
+    max_animation_pixels: PositiveInt = 200_000_000
+    """Animated source width x height x frames refused (from the header) above this."""
     presets: dict[ImagePresetName, ImagePresetOptions] = {
         "thumb": "rs:fill:256:256/g:sm/q:80",
         "cover": "rs:fit:1024:1024",

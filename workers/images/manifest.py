@@ -25,6 +25,12 @@ class SourceInfo(_Frozen):
     orientation: int
     bytes: int
     sha256: str
+    animated: bool = False
+    """An animated GIF/WebP (more than one frame)."""
+    delays_ms: tuple[int, ...] = ()
+    """Per-frame display times of an animation."""
+    loop: int | None = None
+    """Times an animation plays (0: forever)."""
 
 
 class ImageOutput(_Frozen):
@@ -36,8 +42,13 @@ class ImageOutput(_Frozen):
     content_type: str
     width: int
     height: int
+    """Of one frame, for an animation."""
     bytes: int
     sha256: str
+    frames: int = 1
+    """Frames in this output: the source's frames for an animated WebP, else 1."""
+    from_first_frame: bool = False
+    """A still made from the first frame of an animated source (JPEG always is)."""
 
 
 class ImageManifest(_Frozen):
@@ -45,7 +56,7 @@ class ImageManifest(_Frozen):
 
     version: Literal[1] = 1
     source: SourceInfo
-    animated_policy: Literal["first-frame", "refuse"]
+    animated_policy: Literal["animate", "first-frame", "refuse"]
     outputs: tuple[ImageOutput, ...]
 
     def to_json(self) -> str:

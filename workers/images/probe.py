@@ -2,11 +2,13 @@
 
 pyvips has no pixel limit and decodes lazily: opening a file reads only its header, so
 width x height is known (and a decompression bomb refused) before a single pixel is decoded.
+An animated GIF/WebP declares its frame count there too (libvips walks the GIF's frame
+descriptors without decoding them): width x height x frames is checked as well.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyvips
@@ -34,6 +36,10 @@ class ImageHeader:
     orientation: int
     has_icc: bool
     interpretation: str
+    delays_ms: tuple[int, ...] = ()
+    """Per-frame display times of an animation (empty for a still)."""
+    loop: int | None = None
+    """Times an animation plays (0: forever); None for a still."""
 
     @property
     def animated(self) -> bool:
@@ -44,8 +50,9 @@ def read_header(source: Path | bytes, settings: ImageSettings) -> ImageHeader:
     """Open `source` (a file or bytes) header-only and enforce the limits; raises ImageError.
 
     Refuses: files over `max_source_bytes`, non-images and disallowed formats, a first frame
-    of more than `max_pixels` pixels, and animated images when `settings.animated` is
-    "refuse".
+    of more than `max_pixels` pixels, animated images when `settings.animated` is "refuse",
+    and (when it is "animate": every frame will be decoded) animations of more than
+    `max_animation_pixels` pixels in all frames.
     """
     size = source.stat().st_size if isinstance(source, Path) else len(source)
     if size > settings.max_source_bytes:
@@ -77,9 +84,32 @@ def read_header(source: Path | bytes, settings: ImageSettings) -> ImageHeader:
         has_icc="icc-profile-data" in fields,
         interpretation=str(image.interpretation),
     )
-    if header.animated and settings.animated == "refuse":
+    if not header.animated:
+        return header
+    if settings.animated == "refuse":
         raise UnsupportedImageError(f"animated {fmt} with {pages} frames is refused")
-    return header
+    if settings.animated == "animate":
+        total = pixels * pages
+        if total > settings.max_animation_pixels:
+            raise ImageTooLargeError(
+                f"animated {fmt}: {image.width}x{image.height} x {pages} frames = {total} "
+                f"pixels exceeds the limit of {settings.max_animation_pixels} "
+                "(refused from the header, before decoding)"
+            )
+    return replace(
+        header,
+        delays_ms=_delays(image, fields, pages),
+        loop=int(image.get("loop")) if "loop" in fields else 0,
+    )
+
+
+def _delays(image: pyvips.Image, fields: set[str], pages: int) -> tuple[int, ...]:
+    """The per-frame delays in milliseconds (libvips' `delay`; GIF's own default otherwise)."""
+    if "delay" in fields:
+        delays = tuple(int(delay) for delay in image.get("delay"))
+        if len(delays) == pages:
+            return delays
+    return (100,) * pages
 
 
 def _open_lazily(source: Path | bytes) -> pyvips.Image:

@@ -103,3 +103,41 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
     return float("inf") if mse == 0 else float(10 * np.log10(255.0**2 / mse))
+
+
+def animated_gif(
+    path: Path,
+    colours: list[tuple[int, int, int]],
+    durations_ms: list[int],
+    size: tuple[int, int] = (600, 400),
+    loop: int = 0,
+) -> Path:
+    """An animated GIF (Pillow): one flat frame per colour, a white bar that moves."""
+    width, height = size
+    frames = []
+    for index, colour in enumerate(colours):
+        array = np.empty((height, width, 3), np.uint8)
+        array[:] = colour
+        left = index * width // len(colours)
+        array[height // 3 : height // 2, left : left + width // 8] = 255
+        frames.append(Image.fromarray(array))
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations_ms, loop=loop)
+    return path
+
+
+def gif_bomb(path: Path, width: int, height: int, frames: int) -> Path:
+    """A GIF declaring `frames` full-canvas frames of width x height, each with no pixel data.
+
+    A few bytes per frame on disk; decoded, width x height x frames pixels.
+    """
+    out = bytearray(b"GIF89a")
+    out += struct.pack("<HHBBB", width, height, 0x80, 0, 0)  # 2-entry global colour table
+    out += b"\x00\x00\x00\xff\xff\xff"
+    out += b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"  # loop forever
+    for _ in range(frames):
+        out += b"\x21\xf9\x04\x00\x0a\x00\x00\x00"  # graphic control: 100 ms
+        out += b"\x2c" + struct.pack("<HHHHB", 0, 0, width, height, 0)  # image descriptor
+        out += b"\x02\x01\x2c\x00"  # LZW (min code size 2): clear, end of information
+    out += b"\x3b"
+    path.write_bytes(bytes(out))
+    return path
