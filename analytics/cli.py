@@ -90,9 +90,13 @@ def _s3_client(settings: Any, endpoint: str | None, local_root: Path | None) -> 
 
     local = settings.environment == "local"
     url = endpoint or (_local_endpoint(settings.stack, local_root) if local else None)
-    keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    key = "testing" if url else None  # moto's credentials; AWS: the default chain
     return boto3.client(
-        "s3", endpoint_url=url, region_name=settings.region, **(keys if url else {})
+        "s3",
+        endpoint_url=url,
+        region_name=settings.region,
+        aws_access_key_id=key,
+        aws_secret_access_key=key,
     )
 
 
@@ -200,13 +204,7 @@ def analytics_report(
             objects = inventory.from_corpus(load(corpus), settings)
             source = f"corpus {corpus}"
         else:
-            import boto3
-
-            url = endpoint or (_local_endpoint(stack) if settings.environment == "local" else None)
-            keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-            s3 = boto3.client(
-                "s3", endpoint_url=url, region_name=settings.region, **(keys if url else {})
-            )
+            s3 = _s3_client(settings, endpoint, None)
             objects = inventory.from_s3(s3, [settings.bucket_name(r) for r in BucketRole])
             source = f"stack {stack}"
         summary = dashboard.summarise(objects, settings, source, horizon_days)

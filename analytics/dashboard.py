@@ -167,7 +167,7 @@ def grafana_dashboard(settings: Settings) -> dict[str, Any]:
             "refId": f"C{i}",
             "datasource": {"type": "__expr__", "uid": "__expr__"},
             "type": "math",
-            "expression": f"$S{i} / 1073741824 * {prices[target['label'].split()[-1]]}",
+            "expression": f"$S{i} / 1073741824 * {prices[str(target['label']).split()[-1]]}",
         }
         for i, target in enumerate(size_targets)
     ]

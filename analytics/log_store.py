@@ -99,7 +99,7 @@ class AccessLogStore:
             [(bucket, key, size) for (bucket, key), size in sizes.items()],
         )
 
-    def export_parquet(self, path: Path) -> None:
+    def export_parquet(self, path: Path | str) -> None:
         """Write the access table as Parquet (for Athena or later DuckDB sessions)."""
         self.db.execute(f"COPY access TO '{Path(path)}' (FORMAT parquet)")
 
