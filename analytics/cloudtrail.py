@@ -164,7 +164,7 @@ def _bytes(extra: dict[str, Any], name: str) -> int | None:
     value = extra.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 2**63:
         raise MalformedRecordError(f"additionalEventData.{name}: expected bytes, got {value!r}")
     return int(value)
 

@@ -18,6 +18,8 @@ from cloudtrail_events import (
     log_file,
     s3_event,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analytics import cloudtrail, log_sources
 from analytics.access_log import ParseResult
@@ -188,3 +190,36 @@ def test_trail_prefix_is_where_the_stack_delivers() -> None:
     from components.storage import CLOUDTRAIL_PREFIX
 
     assert f"{CLOUDTRAIL_PREFIX}/" == cloudtrail.TRAIL_PREFIX
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+FIELDS = st.sampled_from(
+    ["eventTime", "eventSource", "eventName", "userIdentity", "requestParameters",
+     "additionalEventData", "errorCode", "eventType", "sourceIPAddress", "resources"]
+)  # fmt: skip
+
+
+@given(st.lists(st.tuples(FIELDS, JSON), max_size=4), st.integers(0, 2), JSON)
+@settings(max_examples=150, deadline=None)
+def test_any_damage_to_a_record_is_counted_never_raised(
+    damage: list,  # type: ignore[type-arg]
+    which: int,
+    transferred: object,
+) -> None:
+    events = [
+        s3_event("GetObject"),
+        s3_event("PutBucketPolicy", key=None),
+        iam_event("PutRolePolicy"),
+    ]
+    events[0]["additionalEventData"]["bytesTransferredOut"] = transferred
+    for name, value in damage:
+        events[which][name] = value
+    parsed = parse_file(log_file(events))
+    assert len(parsed.records) + len(parsed.malformed) + sum(parsed.skipped.values()) == 3
+    assert all(r.time.tzinfo is not None and r.operation for r in parsed.records)
