@@ -168,7 +168,8 @@ def task_role_policy(access: WorkerAccess, arns: StackArns) -> PolicyDocument:
     ]
     if access.consumes is not None:
         statements.append(statement("ConsumeQueue", SQS_CONSUME, [arns.queues[access.consumes]]))
-        statements.append(statement("DeadLetter", SQS_SEND, [arns.dlqs[access.consumes]]))
+        if access.consumes in arns.dlqs:  # a queue may be configured without one
+            statements.append(statement("DeadLetter", SQS_SEND, [arns.dlqs[access.consumes]]))
     statements.append(
         statement("SendJobs", SQS_SEND, [arns.queues[kind] for kind in access.sends_to])
     )

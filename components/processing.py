@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -39,12 +39,9 @@ from components.fargate import (
     worker_command,
 )
 from components.iam_policies import (
-    SQS_CONSUME,
     WORKER_ACCESS,
-    PolicyDocument,
     StackArns,
     queue_policy,
-    statement,
     task_role_policy,
 )
 from stacks.settings import BucketRole, JobKind, Settings
@@ -76,20 +73,6 @@ class MediaProcessingArgs:
 def redrive_policy(dlq_arn: str, max_receive_count: int) -> str:
     """The queue's redrive policy JSON: to the DLQ after `max_receive_count` receives."""
     return json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receive_count})
-
-
-def worker_task_policy(kind: JobKind, arns: StackArns) -> PolicyDocument:
-    """The task role policy of the `kind` worker; no dead-letter grant when its queue has none.
-
-    `task_role_policy` grants a consuming worker its DLQ unconditionally, so a queue without
-    one is passed as "consumes nothing" and its consume statement is added here.
-    """
-    access = WORKER_ACCESS[kind.value]
-    if access.consumes is None or access.consumes in arns.dlqs:
-        return task_role_policy(access, arns)
-    policy = task_role_policy(replace(access, consumes=None), arns)
-    consume = statement("ConsumeQueue", SQS_CONSUME, [arns.queues[access.consumes]])
-    return {**policy, "Statement": [consume, *policy["Statement"]]}
 
 
 def topic_arn(settings: Settings, account_id: str, severity: str) -> str:
@@ -309,7 +292,9 @@ class MediaProcessing(pulumi.ComponentResource):
             role=role,
             command=worker_command(kind),
             service=settings.processing.services[kind],
-            task_policy=arns.apply(lambda a: json.dumps(worker_task_policy(kind, a))),
+            task_policy=arns.apply(
+                lambda a: json.dumps(task_role_policy(WORKER_ACCESS[kind.value], a))
+            ),
             spec=self._task_spec(kind),
         )
         self.task_roles[kind] = task.task_role
