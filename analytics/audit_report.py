@@ -126,8 +126,8 @@ def render_text(report: AuditReport) -> str:
     dialects = ", ".join(f"{n} {c}" for n, c in sorted(report.dialects.items())) or "none"
     logs, trail = report.sources[ACCESS_LOG], report.sources[CLOUDTRAIL]
     out = [
-        f"access log audit: {report.records} records ({dialects}), "
-        f"{len(report.malformed)} malformed lines, {report.first} .. {report.last}",
+        f"audit: {report.records} records ({dialects}), "
+        f"{len(report.malformed)} malformed, {report.first} .. {report.last}",
         f"  access logs: {logs['records']} records, {logs['malformed']} malformed lines",
         f"  cloudtrail:  {trail['records']} events, {trail['malformed']} malformed files/records, "
         f"{trail['skipped']} outside the audit, {trail['duplicates']} also in the access logs",
