@@ -5,8 +5,10 @@
   damages it (deletes and overwrites) and restores it from object versions, so its task role
   may touch objects under that prefix only — never the rest of the bucket.
 - Off-peak cache warming (`schedules.cache_warm.schedule`): `mediainfra cache warm --top N
-  --stack <stack>`, which fetches the most-requested objects through the public edge; its
-  task calls no AWS API and its role has no policy.
+  --stack <stack> --off-peak-only`, which fetches the most-requested objects through the
+  public edge, and does nothing when the task starts outside `schedules.cache_warm.off_peak`
+  (a late or retried start must not warm at peak); its task calls no AWS API and its role
+  has no policy.
 
 Each task gets its own task definition (its command is fixed there, no overrides), the
 scheduler one role that may run exactly those task definitions in the cluster and pass
@@ -63,9 +65,10 @@ def drill_command(settings: Settings) -> list[str]:
 
 
 def warm_command(settings: Settings) -> list[str]:
-    """Cache warming of the top N objects through the edge."""
+    """Cache warming of the top N objects through the edge, inside the off-peak window only."""
     top = str(settings.schedules.cache_warm.top)
-    return ["mediainfra", "cache", "warm", "--top", top, "--stack", settings.stack]
+    return ["mediainfra", "cache", "warm", "--top", top, "--stack", settings.stack,
+            "--off-peak-only"]  # fmt: skip
 
 
 class MediaSchedules(pulumi.ComponentResource):

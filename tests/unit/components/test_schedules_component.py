@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 from pulumi_records import json_input, named, of_type, run, stand_in_buckets
+from typer.testing import CliRunner
 
 from components.iam_policies import allowed_actions, allowed_resources
 from components.schedules import MediaSchedules, MediaSchedulesArgs
+from local.cache_cli import app as cache_app
 from stacks.engine import ACCOUNT_ID, ResourceRecord
 from stacks.settings import Settings
 
@@ -69,7 +71,8 @@ def test_off_peak_warming_schedule(prod: list[ResourceRecord], prod_settings: Se
     ecs = schedule.inputs["target"]["ecsParameters"]
     assert ecs["taskDefinitionArn"] == named(prod, "schedules-warm-task").state["arn"]
     assert command(prod, "schedules-warm") == [
-        "mediainfra", "cache", "warm", "--top", str(warm.top), "--stack", "prod"
+        "mediainfra", "cache", "warm", "--top", str(warm.top), "--stack", "prod",
+        "--off-peak-only",
     ]  # fmt: skip
     # warming only fetches through the public edge: its task role has no policy at all
     assert [r.name for r in prod if r.name == "schedules-warm-task-policy"] == []
@@ -143,3 +146,18 @@ def test_switches(prod_settings: Settings, local_settings: Settings) -> None:
     assert [r.name for r in of_type(warm_only, "aws:scheduler/schedule:Schedule")] == [
         "schedules-cache-warm"
     ]
+
+
+def test_scheduled_warming_command_is_gated_by_the_off_peak_window(
+    prod: list[ResourceRecord], prod_settings: Settings
+) -> None:
+    """The task's own argv, run through the real `cache` CLI at noon (outside the prod window):
+    it parses and warms nothing, so a late or retried start never warms at peak."""
+    argv = command(prod, "schedules-warm")
+    assert argv[:3] == ["mediainfra", "cache", "warm"] and "--off-peak-only" in argv
+    start, end = prod_settings.schedules.cache_warm.off_peak
+    assert not prod_settings.schedules.cache_warm.in_off_peak(12), (start, end)
+    result = CliRunner().invoke(cache_app, [*argv[2:], "--now", "2026-11-28T12:00:00"])
+    assert result.exit_code == 0, result.output
+    assert "outside off-peak window" in result.output
+    assert "nothing warmed" in result.output
