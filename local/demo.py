@@ -1,9 +1,8 @@
 """`mediainfra local demo`: sample media through the running local stack, end to end.
 
-Uploads (through the uploads API) two tagged tracks over three minutes, a cover, the EICAR
-test file and a duplicate of the first track by another user; stems go straight into the
-incoming bucket with `role=stem` metadata (the uploads API has no role field). Then waits
-for each sample's end state and prints a table with the URLs through the edge.
+Uploads through the uploads API, each with its declared role: two tagged tracks over three
+minutes, a cover, two stems, the EICAR test file and a duplicate of the first track by another
+user. Then waits for each sample's end state and prints a table with the URLs through the edge.
 """
 
 from __future__ import annotations
@@ -173,7 +172,7 @@ class DemoChecks:
         )
 
 
-def _upload(state: StackState, settings: Settings, path: Path, user: str, root: Path) -> str:
+def _upload(state: StackState, path: Path, user: str, root: Path, role: str | None = None) -> str:
     from workers.uploads.client import upload_file
     from workers.uploads.tokens import issue_token
 
@@ -184,6 +183,7 @@ def _upload(state: StackState, settings: Settings, path: Path, user: str, root: 
         token=token,
         progress=False,
         state_dir=root / "upload-state",
+        role=role,
     )
     return str(result.key)
 
@@ -192,7 +192,6 @@ def plan_samples(
     media: SampleMedia, checks: DemoChecks, state: StackState, root: Path
 ) -> list[Sample]:
     """Upload every sample and return what to wait for."""
-    settings = checks.settings
     samples: list[Sample] = []
 
     def add(
@@ -214,9 +213,9 @@ def plan_samples(
 
     Check = Callable[[], tuple[bool, str, str]]
 
-    def upload_then(path: Path, user: str, check: Check) -> Callable[[], Check]:
+    def upload_then(path: Path, user: str, role: str, check: Check) -> Callable[[], Check]:
         def start() -> Check:
-            _upload(state, settings, path, user, root)
+            _upload(state, path, user, root, role)
             return check
 
         return start
@@ -227,37 +226,26 @@ def plan_samples(
             f"track {path.name}",
             "variants + HLS, second edge request HIT",
             JobKind.AUDIO,
-            upload_then(path, "demo-artist", partial(checks.track, sha)),
+            upload_then(path, "demo-artist", "track", partial(checks.track, sha)),
         )
     cover_sha = sha256_of(media.cover)
     add(
         f"cover {media.cover.name}",
         "responsive images through the edge",
         JobKind.IMAGE,
-        upload_then(media.cover, "demo-artist", partial(checks.cover, cover_sha)),
+        upload_then(media.cover, "demo-artist", "cover", partial(checks.cover, cover_sha)),
     )
-    incoming = settings.bucket_name(BucketRole.INCOMING)
     for path in media.stems:
         sha = sha256_of(path)
-
-        def put_stem(path: Path = path, sha: str = sha) -> Callable[[], tuple[bool, str, str]]:
-            checks.s3.upload_file(
-                str(path),
-                incoming,
-                f"demo-artist/stems/{path.name}",
-                ExtraArgs={"Metadata": {"role": "stem"}},
-            )
-            return lambda: checks.stem(sha)
-
         add(
             f"stem {path.name}",
             "FLAC in the stems bucket (bit-exact, checked by the worker)",
             JobKind.AUDIO,
-            put_stem,
+            upload_then(path, "demo-artist", "stem", partial(checks.stem, sha)),
         )
 
     def upload_eicar() -> Callable[[], tuple[bool, str, str]]:
-        key = _upload(state, settings, media.eicar, "demo-artist", root)
+        key = _upload(state, media.eicar, "demo-artist", root)
         return partial(checks.eicar, key, sha256_of(media.eicar))
 
     add(
@@ -273,7 +261,7 @@ def plan_samples(
         f"duplicate of {first.name} (other user)",
         "stored once, two references",
         JobKind.SCAN,
-        upload_then(first, "demo-label", partial(checks.duplicate, first_sha)),
+        upload_then(first, "demo-label", "track", partial(checks.duplicate, first_sha)),
     )
     return samples
 
