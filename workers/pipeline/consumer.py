@@ -257,6 +257,9 @@ class QueueConsumer:
 
     def _to_dlq(self, url: str, message: dict[str, Any], reason: str) -> None:
         log.warning("poison message %s: %s", message.get("MessageId"), reason)
+        if not self.settings.processing.queues[self.kind].dead_letter:
+            log.error("%s queue has no DLQ (dead_letter: false): message left on it", self.kind)
+            return
         try:
             dlq = queue_url(self.clients.sqs, self.settings, self.kind, dlq=True)
         except ClientError as exc:

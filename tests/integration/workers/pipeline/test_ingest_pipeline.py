@@ -259,6 +259,21 @@ def test_poison_messages_go_to_the_dlq_and_the_loop_survives(pipeline: Pipeline)
     assert pipeline.drain("scan") == []
 
 
+def test_poison_message_stays_on_a_queue_configured_without_dlq(pipeline: Pipeline) -> None:
+    queues = dict(pipeline.settings.processing.queues)
+    queues["scan"] = queues["scan"].model_copy(update={"dead_letter": False})
+    processing = pipeline.settings.processing.model_copy(update={"queues": queues})
+    settings = pipeline.settings.model_copy(update={"processing": processing})
+    pipeline.clients.sqs.send_message(QueueUrl=pipeline.queues["scan"], MessageBody="not json {")
+
+    consumer = build_consumer(settings, "scan", clients=pipeline.clients, wait_seconds=0)
+    assert consumer.run(once=True) == {"poison": 1}
+
+    assert pipeline.drain("scan-dlq") == []  # not sent to a DLQ the settings say is absent
+    time.sleep(2.2)  # nor deleted: it reappears after the visibility timeout
+    assert consumer.run(once=True) == {"poison": 1}
+
+
 def test_transient_failures_of_other_kinds_end_in_the_dlq_by_redrive(pipeline: Pipeline) -> None:
     def always_down(job, ctx):  # type: ignore[no-untyped-def]
         from workers.errors import TransientJobError
