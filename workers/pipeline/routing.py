@@ -126,7 +126,10 @@ def follow_up_jobs(
                 job_id=f"audio-stem-{sha256}",
                 kind="audio",
                 role="stem",
-                output=OutputRef(bucket=stored.bucket, prefix=f"flac/{sha256}/"),
+                # the stems bucket even when dedup found this content stored as a track
+                output=OutputRef(
+                    bucket=settings.bucket_name(BucketRole.STEMS), prefix=f"flac/{sha256}/"
+                ),
                 **common,
             )
         ]

@@ -139,6 +139,9 @@ def test_follow_up_jobs(local_settings: Settings) -> None:
     assert track.output is not None and track.output.bucket == "media-derivatives-local"
     [stem] = follow_up_jobs(local_settings, job("u/1/b.wav"), "stem", stored, SHA)
     assert (stem.kind, stem.role) == ("audio", "stem")
+    # content dedup first stored as a track (masters): the stem's FLAC still goes to stems
+    assert stem.source.bucket == "media-masters-local"
+    assert stem.output is not None and stem.output.bucket == "media-stems-local"
     [cover] = follow_up_jobs(local_settings, job("u/1/c.png"), "cover", stored, SHA)
     assert (cover.kind, cover.role) == ("image", "cover")
     assert follow_up_jobs(local_settings, job("u/1/d.zip"), "upload", stored, SHA) == []
