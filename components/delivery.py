@@ -7,7 +7,11 @@ Cloudflare sends as SNI); an HTTPS listener (TLS 1.2+) with mutual TLS for authe
 origin pulls (`verify` against a trust store when `origin_pull_ca_bundle_s3_uri` is set,
 else `passthrough`); a target group and the delivery service (`mediainfra origin serve`,
 read-only on `derivatives`, its URL-signing key from a Secrets Manager secret) in the private
-subnets, reachable only from the ALB, scaled on requests per target. The ALB's egress also
+subnets, reachable only from the ALB, scaled on requests per target. Unless
+`delivery.user_watermark` is `off`, the origin makes per-user watermarked copies: its task
+gets the audio worker's watermark-key secret (`MediaProcessing.watermark_secret`) as
+`MEDIAINFRA_AUDIO_WATERMARK_KEY` and may PutObject under `derivatives/watermarked/` only
+(`components.iam_policies.delivery_access`). The ALB's egress also
 reaches the uploads API's port when `uploads_service.enabled` (`components.uploads` adds its
 listener rule and target group).
 
@@ -37,8 +41,8 @@ from components.alb_service import (
     alb_task_security_group,
 )
 from components.edge import build_edge, certificate_validation_records
-from components.fargate import TaskSpec, fargate_task, managed_secret
-from components.iam_policies import DELIVERY, WORKER_ACCESS, StackArns, task_role_policy
+from components.fargate import WATERMARK_KEY_ENV, TaskSpec, fargate_task, managed_secret
+from components.iam_policies import StackArns, delivery_access, task_role_policy
 from stacks.settings import BucketRole, Settings
 
 TYPE_TOKEN = "media-infra:delivery:MediaDelivery"
@@ -59,13 +63,40 @@ class MediaDeliveryArgs:
     derivatives_bucket: aws.s3.Bucket
     """The bucket the origin serves (read only)."""
     kms_key_arn: pulumi.Input[str]
-    """The key the derivatives are encrypted with (decrypt only)."""
+    """The key the derivatives (and the secrets) are encrypted with: decrypt only, plus data
+    keys for the per-user copies unless `delivery.user_watermark` is `off`."""
+    watermark_secret_arn: pulumi.Input[str] | None = None
+    """The audio worker's watermark-key secret (`MediaProcessing.watermark_secret`): the origin
+    watermarks per-user copies with the same key. Required unless `user_watermark` is `off`."""
+
+
+class DeliveryArgsError(ValueError):
+    """`MediaDeliveryArgs` lack what the settings need (names the setting and the argument)."""
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
     """`s3://bucket/key` -> (bucket, key)."""
     bucket, _, key = uri.removeprefix("s3://").partition("/")
     return bucket, key
+
+
+def origin_secrets(
+    settings: Settings,
+    signing_secret_arn: pulumi.Input[str],
+    watermark_secret_arn: pulumi.Input[str] | None,
+) -> dict[str, pulumi.Input[str]]:
+    """Environment variable -> secret ARN of the origin's container: the URL-signing key, and
+    the watermark key unless `delivery.user_watermark` is `off`."""
+    secrets = {SIGNING_KEY_ENV: signing_secret_arn}
+    if settings.delivery.user_watermark == "off":
+        return secrets
+    if watermark_secret_arn is None:
+        raise DeliveryArgsError(
+            f"delivery.user_watermark is {settings.delivery.user_watermark!r}: the origin needs "
+            "the audio watermark key; pass MediaDeliveryArgs.watermark_secret_arn "
+            "(MediaProcessing.watermark_secret.arn) or set user_watermark: off"
+        )
+    return {**secrets, WATERMARK_KEY_ENV: watermark_secret_arn}
 
 
 def origin_command(settings: Settings) -> list[str]:
@@ -249,6 +280,7 @@ class MediaDelivery(pulumi.ComponentResource):
             lambda v: StackArns(kms_key=v[0], buckets={BucketRole.DERIVATIVES: v[1]})
         )
         config = settings.processing.delivery_service
+        access = delivery_access(settings.delivery.user_watermark)
         self.signing_secret = managed_secret(
             self,
             f"{self._name}-signing-key",
@@ -264,12 +296,13 @@ class MediaDelivery(pulumi.ComponentResource):
             role="origin",
             command=origin_command(settings),
             service=config,
-            task_policy=arns.apply(
-                lambda a: json.dumps(task_role_policy(WORKER_ACCESS[DELIVERY], a))
-            ),
+            task_policy=arns.apply(lambda a: json.dumps(task_role_policy(access, a))),
             port=settings.delivery.origin_container_port,
             spec=TaskSpec(
-                secrets={SIGNING_KEY_ENV: self.signing_secret.arn}, kms_key_arn=args.kms_key_arn
+                secrets=origin_secrets(
+                    settings, self.signing_secret.arn, args.watermark_secret_arn
+                ),
+                kms_key_arn=args.kms_key_arn,
             ),
         )
         self.task_role = task.task_role

@@ -1,19 +1,23 @@
 """Least-privilege IAM policy documents, built by pure functions from plain ARNs.
 
 `WORKER_ACCESS` is the access table: what each worker (and the delivery origin) touches,
-derived from what the worker code calls. `task_role_policy` turns one row plus the ARNs of
-the stack's resources into a policy document that names only those resources. The only
-wildcard resource is where AWS accepts nothing else (`sns:ListTopics`, which the workers use
-to find the alert topics by name; `ecr:GetAuthorizationToken`). No action is ever `*`.
+derived from what the worker code calls. `delivery_access` is the origin's row for a
+`delivery.user_watermark` mode: read only, plus `s3:PutObject` under `watermarked/` of
+`derivatives` (its per-user copies) unless the mode is `off`. `task_role_policy` turns one
+row plus the ARNs of the stack's resources into a policy document that names only those
+resources. The only wildcard resource is where AWS accepts nothing else (`sns:ListTopics`,
+which the workers use to find the alert topics by name; `ecr:GetAuthorizationToken`). No
+action is ever `*`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from components.lifecycle_rules import USER_COPIES_PREFIX
 from stacks.settings import BucketRole, JobKind
 
 PolicyDocument = dict[str, Any]
@@ -36,6 +40,8 @@ S3_WRITE = (
     "s3:ListMultipartUploadParts",
 )
 S3_DELETE = ("s3:DeleteObject", "s3:DeleteObjectVersion")
+S3_PUT_UNDER_PREFIX = ("s3:PutObject",)
+"""A prefix-confined writer's only write: single PUTs (conditional ones included)."""
 DYNAMODB_ITEMS = (
     "dynamodb:GetItem",
     "dynamodb:PutItem",
@@ -78,6 +84,17 @@ class WorkerAccess:
     """Severities of the alert topics it publishes to."""
     encrypts: bool = True
     """True: kms Decrypt + GenerateDataKey (writes SSE-KMS objects); False: Decrypt only."""
+    put_prefixes: tuple[tuple[BucketRole, str], ...] = ()
+    """(bucket, key prefix) pairs it may `s3:PutObject` under, and nowhere else in the bucket
+    (a prefix is literal: it ends with "/" and holds no IAM wildcard)."""
+
+    def __post_init__(self) -> None:
+        for role, prefix in self.put_prefixes:
+            if not prefix.endswith("/") or prefix == "/" or any(c in prefix for c in "*?$"):
+                raise ValueError(
+                    f"put prefix {prefix!r} on {role.value}: expected a literal key prefix "
+                    "ending with '/' (no '*', '?' or '$')"
+                )
 
 
 WORKER_ACCESS: Mapping[str, WorkerAccess] = {
@@ -108,9 +125,27 @@ WORKER_ACCESS: Mapping[str, WorkerAccess] = {
         consumes=JobKind.IMAGE,
         alerts=("warning",),
     ),
-    # delivery origin: serves derivatives, read only.
+    # delivery origin: serves derivatives, read only (`delivery_access` adds its user copies).
     DELIVERY: WorkerAccess(reads=(BucketRole.DERIVATIVES,), encrypts=False),
 }
+
+
+def delivery_access(user_watermark: str) -> WorkerAccess:
+    """The origin's row for a `delivery.user_watermark` mode.
+
+    `off`: read only on `derivatives`. Otherwise the origin also stores each user's
+    watermarked copy (`workers.origin.user_copies`: one `If-None-Match: *` PutObject to
+    `watermarked/<user>/<key>`), so it may PutObject under that prefix only (no tagging,
+    multipart or delete) and generate data keys for the SSE-KMS object it writes.
+    """
+    read_only = WORKER_ACCESS[DELIVERY]
+    if user_watermark == "off":
+        return read_only
+    return replace(
+        read_only,
+        encrypts=True,
+        put_prefixes=((BucketRole.DERIVATIVES, USER_COPIES_PREFIX),),
+    )
 
 
 @dataclass(frozen=True)
@@ -155,6 +190,11 @@ def task_role_policy(access: WorkerAccess, arns: StackArns) -> PolicyDocument:
         statement("ListBuckets", S3_LIST, [arns.buckets[role] for role in listed]),
         statement("WriteObjects", S3_WRITE, objects(access.writes)),
         statement("DeleteObjects", S3_DELETE, objects(access.deletes)),
+        statement(
+            "WriteUnderPrefixes",
+            S3_PUT_UNDER_PREFIX,
+            [f"{arns.buckets[role]}/{prefix}*" for role, prefix in access.put_prefixes],
+        ),
         statement(
             "Tables",
             DYNAMODB_ITEMS,

@@ -23,6 +23,9 @@ EXPIRE_RULE_ID = "expire-current"
 NONCURRENT_RULE_ID = "expire-noncurrent"
 ABORT_MULTIPART_RULE_ID = "abort-incomplete-multipart"
 ARCHIVE_TIERING_NAME = "archive-tiers"
+USER_COPIES_PREFIX = "watermarked/"
+"""Where the delivery origin keeps per-user watermarked copies in `derivatives`
+(`workers.origin.user_copies.WATERMARKED_PREFIX`; components may not import workers)."""
 
 
 def whole_bucket() -> BucketLifecycleConfigurationRuleFilterArgsDict:

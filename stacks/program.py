@@ -119,6 +119,7 @@ def _delivery(
             cluster_arn=processing.cluster.arn,
             derivatives_bucket=storage.buckets[BucketRole.DERIVATIVES],
             kms_key_arn=storage.kms_key.arn,
+            watermark_secret_arn=processing.watermark_secret.arn,
         ),
     )
     if delivery.load_balancer is not None:

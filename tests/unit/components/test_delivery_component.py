@@ -14,9 +14,11 @@ from pulumi_records import ComponentMocks, json_input, named, of_type, run
 from components.alb_service import cluster_name
 from components.cache_rules import cloudflare_expression
 from components.delivery import (
+    DeliveryArgsError,
     MediaDelivery,
     MediaDeliveryArgs,
     alb_target_ports,
+    origin_secrets,
 )
 from stacks.engine import (
     CF_PERMISSION_GROUPS_TOKEN,
@@ -30,6 +32,9 @@ KMS_ARN = "arn:aws:kms:eu-west-1:123456789012:key/stand-in"
 CLUSTER_ARN = "arn:aws:ecs:eu-west-1:123456789012:cluster/musicco-media-workers-prod"
 PURGE_GROUP_ID = "e17beae8b8cb423a99b1730f21238bed"
 ALB_DNS = "delivery-alb-123.eu-west-1.elb.amazonaws.com"
+WATERMARK_SECRET_ARN = (
+    "arn:aws:secretsmanager:eu-west-1:123456789012:secret:musicco-media-audio-watermark-key-prod"
+)
 
 
 class ProviderLikeMocks(ComponentMocks):
@@ -63,7 +68,11 @@ class NoPermissionGroups(ComponentMocks):
         return super().call(args)
 
 
-def build(settings: Settings, mocks: pulumi.runtime.Mocks | None = None) -> list[ResourceRecord]:
+def build(
+    settings: Settings,
+    mocks: pulumi.runtime.Mocks | None = None,
+    watermark_secret_arn: str | None = WATERMARK_SECRET_ARN,
+) -> list[ResourceRecord]:
     def program() -> None:
         derivatives = aws.s3.Bucket(
             "stand-in-derivatives", bucket=settings.bucket_name("derivatives")
@@ -75,6 +84,7 @@ def build(settings: Settings, mocks: pulumi.runtime.Mocks | None = None) -> list
                 cluster_arn=CLUSTER_ARN,
                 derivatives_bucket=derivatives,
                 kms_key_arn=KMS_ARN,
+                watermark_secret_arn=watermark_secret_arn,
             ),
         )
 
@@ -83,7 +93,19 @@ def build(settings: Settings, mocks: pulumi.runtime.Mocks | None = None) -> list
 
 @pytest.fixture(scope="module")
 def prod(prod_settings: Settings) -> list[ResourceRecord]:
+    assert prod_settings.delivery.user_watermark == "signed-users"
     return build(prod_settings)
+
+
+def with_user_watermark(settings: Settings, mode: str) -> Settings:
+    delivery = settings.delivery.model_copy(update={"user_watermark": mode})
+    return settings.model_copy(update={"delivery": delivery})
+
+
+@pytest.fixture(scope="module")
+def prod_without_copies(prod_settings: Settings) -> list[ResourceRecord]:
+    """`user_watermark: off`, and no watermark secret passed (none is needed)."""
+    return build(with_user_watermark(prod_settings, "off"), watermark_secret_arn=None)
 
 
 def test_zone_settings(prod: list[ResourceRecord], prod_settings: Settings) -> None:
@@ -227,8 +249,10 @@ def test_purge_token_is_scoped_to_the_zone(
 
 
 def test_origin_service_reads_derivatives_only(
-    prod: list[ResourceRecord], prod_settings: Settings
+    prod_without_copies: list[ResourceRecord], prod_settings: Settings
 ) -> None:
+    """`user_watermark: off`: the origin only reads, and gets no watermark key."""
+    prod = prod_without_copies
     service = named(prod, "delivery-origin-service")
     assert service.inputs["cluster"] == CLUSTER_ARN
     (balancer,) = service.inputs["loadBalancers"]
@@ -260,6 +284,7 @@ def test_origin_service_reads_derivatives_only(
     assert resources == {derivatives, f"{derivatives}/*", KMS_ARN}
     actions = {a for s in policy["Statement"] for a in s["Action"]}
     assert not any(a.startswith(("s3:Put", "s3:Delete")) or "*" in a for a in actions)
+    assert "kms:GenerateDataKey" not in actions
     target = named(prod, "delivery-origin-scaling-target")
     config = prod_settings.processing.delivery_service
     assert (target.inputs["minCapacity"], target.inputs["maxCapacity"]) == (
@@ -337,3 +362,66 @@ def test_alb_reaches_the_origin_and_the_uploads_api(
         }
     )
     assert alb_target_ports(off) == [prod_settings.delivery.origin_container_port]
+
+
+@pytest.mark.parametrize("mode", ["signed-users", "required"])
+def test_origin_gets_the_audio_watermark_key_and_writes_only_user_copies(
+    mode: str, prod_settings: Settings
+) -> None:
+    """Per-user copies: the audio worker's key as a secret (never in the environment), and
+    PutObject exactly on `derivatives/watermarked/*`; everything else stays read only."""
+    records = build(with_user_watermark(prod_settings, mode))
+    (container,) = json_input(named(records, "delivery-origin-task"), "containerDefinitions")
+    signing = named(records, "delivery-signing-key-secret").state["arn"]
+    assert container["secrets"] == [
+        {"name": "MEDIAINFRA_AUDIO_WATERMARK_KEY", "valueFrom": WATERMARK_SECRET_ARN},
+        {"name": "MEDIAINFRA_ORIGIN_SIGNING_KEY", "valueFrom": signing},
+    ]
+    environment = {e["name"]: e["value"] for e in container["environment"]}
+    assert "MEDIAINFRA_AUDIO_WATERMARK_KEY" not in environment
+    shipped = json.loads(environment["MEDIAINFRA_SETTINGS"])
+    assert "watermark_key" not in shipped["audio"]
+    assert shipped["delivery"]["user_watermark"] == mode
+
+    execution = json_input(named(records, "delivery-origin-execution-policy"), "policy")
+    by_sid = {s["Sid"]: s for s in execution["Statement"]}
+    assert by_sid["ReadSecrets"]["Resource"] == sorted([signing, WATERMARK_SECRET_ARN])
+    assert by_sid["DecryptSecrets"]["Action"] == ["kms:Decrypt"]
+    assert by_sid["DecryptSecrets"]["Resource"] == [KMS_ARN]
+    assert by_sid["DecryptSecrets"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}
+    }
+
+    policy = json_input(named(records, "delivery-origin-task-policy"), "policy")
+    derivatives = f"arn:aws:s3:::{prod_settings.bucket_name('derivatives')}"
+    writes = [s for s in policy["Statement"] if any(a.startswith("s3:Put") for a in s["Action"])]
+    assert writes == [
+        {
+            "Sid": "WriteUnderPrefixes",
+            "Effect": "Allow",
+            "Action": ["s3:PutObject"],
+            "Resource": [f"{derivatives}/watermarked/*"],
+        }
+    ]
+    actions = {a for s in policy["Statement"] for a in s["Action"]}
+    assert not any(a.startswith("s3:Delete") or "*" in a for a in actions)
+    assert {r for s in policy["Statement"] for r in s["Resource"]} == {
+        derivatives,
+        f"{derivatives}/*",
+        f"{derivatives}/watermarked/*",
+        KMS_ARN,
+    }
+    (encryption,) = [s for s in policy["Statement"] if s["Sid"] == "Encryption"]
+    assert "kms:GenerateDataKey" in encryption["Action"]
+    assert encryption["Resource"] == [KMS_ARN]
+
+
+def test_origin_secrets_need_the_watermark_secret_unless_off(prod_settings: Settings) -> None:
+    signing = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:signing"
+    off = with_user_watermark(prod_settings, "off")
+    assert origin_secrets(off, signing, WATERMARK_SECRET_ARN) == {
+        "MEDIAINFRA_ORIGIN_SIGNING_KEY": signing
+    }
+    expected = r"user_watermark is 'signed-users'.*watermark_secret_arn"
+    with pytest.raises(DeliveryArgsError, match=expected):
+        origin_secrets(prod_settings, signing, None)

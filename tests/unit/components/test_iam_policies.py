@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,12 +16,15 @@ from components.iam_policies import (
     allowed_actions,
     allowed_resources,
     assume_role_policy,
+    delivery_access,
     ecr_repository_arn,
     execution_role_policy,
     queue_policy,
     task_role_policy,
 )
+from components.lifecycle_rules import USER_COPIES_PREFIX
 from stacks.settings import BucketRole, JobKind
+from workers.origin.user_copies import WATERMARKED_PREFIX
 
 ARNS = StackArns(
     kms_key="arn:aws:kms:eu-west-1:123456789012:key/k-1",
@@ -58,6 +62,7 @@ def own_resources(access: WorkerAccess) -> set[str]:
         owned |= {ARNS.queues[access.consumes], ARNS.dlqs[access.consumes]}
     owned |= {ARNS.queues[k] for k in access.sends_to}
     owned |= {ARNS.topics[s] for s in access.alerts}
+    owned |= {f"{ARNS.buckets[role]}/{prefix}*" for role, prefix in access.put_prefixes}
     return owned
 
 
@@ -117,7 +122,42 @@ def test_delivery_reads_derivatives_only() -> None:
     assert grants(policy, "kms:GenerateDataKey") == set()
 
 
+def test_delivery_without_user_copies_is_the_read_only_row() -> None:
+    assert delivery_access("off") == WORKER_ACCESS[DELIVERY]
+    assert WORKER_ACCESS[DELIVERY].put_prefixes == ()
+
+
+@pytest.mark.parametrize("mode", ["signed-users", "required"])
+def test_delivery_with_user_copies_puts_under_watermarked_only(mode: str) -> None:
+    access = delivery_access(mode)
+    policy = task_role_policy(access, ARNS)
+    assert_least_privilege(policy, access)
+    derivatives = ARNS.buckets[BucketRole.DERIVATIVES]
+    assert grants(policy, "s3:PutObject") == {f"{derivatives}/watermarked/*"}
+    assert [a for a in allowed_actions(policy) if a.startswith("s3:Put")] == ["s3:PutObject"]
+    assert not any(a.startswith(("s3:Delete", "s3:Abort", "sqs:", "sns:", "dynamodb:"))
+                   for a in allowed_actions(policy))  # fmt: skip
+    assert grants(policy, "s3:GetObject") == {f"{derivatives}/*"}
+    assert grants(policy, "kms:GenerateDataKey") == {ARNS.kms_key}
+    # only the derivatives bucket, and the key
+    assert set(allowed_resources(policy)) == {
+        derivatives, f"{derivatives}/*", f"{derivatives}/watermarked/*", ARNS.kms_key
+    }  # fmt: skip
+
+
+def test_user_copies_prefix_is_the_origins() -> None:
+    """components may not import workers: the prefix is mirrored, and must stay equal."""
+    assert USER_COPIES_PREFIX == WATERMARKED_PREFIX == "watermarked/"
+
+
+@pytest.mark.parametrize("prefix", ["", "/", "watermarked", "water*/", "a?/", "${aws:username}/"])
+def test_put_prefix_must_be_literal(prefix: str) -> None:
+    with pytest.raises(ValueError, match="put prefix"):
+        WorkerAccess(put_prefixes=((BucketRole.DERIVATIVES, prefix),))
+
+
 roles = st.lists(st.sampled_from(list(BucketRole)), unique=True, max_size=6).map(tuple)
+prefixes = st.from_regex(r"[a-z0-9][a-z0-9/_-]{0,20}/", fullmatch=True)
 
 
 @given(
@@ -128,6 +168,9 @@ roles = st.lists(st.sampled_from(list(BucketRole)), unique=True, max_size=6).map
     consumes=st.none() | st.sampled_from(list(JobKind)),
     sends=st.lists(st.sampled_from(list(JobKind)), unique=True).map(tuple),
     alerts=st.lists(st.sampled_from(["critical", "warning", "info"]), unique=True).map(tuple),
+    put_prefixes=st.lists(st.tuples(st.sampled_from(list(BucketRole)), prefixes), max_size=3).map(
+        tuple
+    ),
 )
 def test_any_access_row_grants_only_its_own_resources(
     reads: tuple,
@@ -137,13 +180,22 @@ def test_any_access_row_grants_only_its_own_resources(
     consumes: JobKind | None,
     sends: tuple,
     alerts: tuple,
+    put_prefixes: tuple,
 ) -> None:
-    access = WorkerAccess(reads, writes, deletes, tables, consumes, sends, alerts)
+    access = WorkerAccess(
+        reads, writes, deletes, tables, consumes, sends, alerts, put_prefixes=put_prefixes
+    )
     policy = task_role_policy(access, ARNS)
     assert_least_privilege(policy, access)
     assert all(entry["Resource"] for entry in policy["Statement"]), "no empty statements"
     for role in writes:
         assert f"{ARNS.buckets[role]}/*" in grants(policy, "s3:PutObject")
+    for role, prefix in put_prefixes:
+        assert f"{ARNS.buckets[role]}/{prefix}*" in grants(policy, "s3:PutObject")
+    puts = grants(policy, "s3:PutObject")
+    assert puts <= {f"{ARNS.buckets[r]}/*" for r in writes} | {
+        f"{ARNS.buckets[r]}/{p}*" for r, p in put_prefixes
+    }
 
 
 def test_execution_role_pulls_only_its_repository() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import runpy
 from collections import Counter
 from typing import Any
@@ -243,3 +244,29 @@ def test_load_generators_only_when_switched_on(
     on = run_program(lambda: found.update(build(settings)), stack="prod")
     assert [r.name for r in on if r.type == "media-infra:loadgen:LoadGenerators"] == ["loadgen"]
     assert {"loadgen_master_host", "loadgen_workers_us", "loadgen_workers_asia"} <= set(found)
+
+
+def _container_secrets(records: list[ResourceRecord], task: str) -> dict[str, str]:
+    (definition,) = [r for r in records if r.name == task]
+    (container,) = json.loads(definition.inputs["containerDefinitions"])
+    return {s["name"]: s["valueFrom"] for s in container.get("secrets", [])}
+
+
+def test_origin_and_audio_worker_share_the_watermark_key(
+    prod_run: tuple[list[ResourceRecord], dict[str, Any]], prod_settings: Settings
+) -> None:
+    """Per-user copies carry a payload the audio worker's key can detect: one secret, wired
+    by the program from `MediaProcessing` into `MediaDelivery`."""
+    assert prod_settings.delivery.user_watermark != "off"
+    records, _ = prod_run
+    (secret,) = [r for r in records if r.name == "processing-watermark-key-secret"]
+    arn = secret.state["arn"]
+    audio = _container_secrets(records, "processing-audio-task")
+    origin = _container_secrets(records, "delivery-origin-task")
+    assert audio["MEDIAINFRA_AUDIO_WATERMARK_KEY"] == origin["MEDIAINFRA_AUDIO_WATERMARK_KEY"]
+    assert origin["MEDIAINFRA_AUDIO_WATERMARK_KEY"] == arn
+    (execution,) = [r for r in records if r.name == "delivery-origin-execution-policy"]
+    reads = [
+        s for s in json.loads(execution.inputs["policy"])["Statement"] if s["Sid"] == "ReadSecrets"
+    ]
+    assert arn in reads[0]["Resource"]
