@@ -17,6 +17,15 @@ match semantics live in one place:
 TTL rendering: a TTL > 0 is `override_origin` with exactly the settings' seconds; an edge TTL
 of 0 turns caching off for the class (`cache=False`); a browser TTL of 0 is `bypass` (the
 browser must not cache).
+
+Per-user copies: unless `delivery.user_watermark` is `off`, `ruleset_rules` appends one rule
+after the table, so it wins over every class: a request whose query string carries a user
+claim (`user=`, see `workers/origin/signing.py`) is not cached at the edge and the browser
+gets the origin's own `Cache-Control` (`private, max-age=...`). Cloudflare's `override_origin`
+edge TTL ignores `private`; without this rule one user's copy would sit in the edge cache
+(never served to another user: the cache key holds the whole query, `user` and `sig`
+included). It is Cloudflare-only and no cache class (`classify` never returns it): the local
+Varnish passes every `private` response instead (`local/templates/edge.vcl.j2`).
 """
 
 from __future__ import annotations
@@ -25,12 +34,18 @@ from collections.abc import Sequence
 
 import pulumi_cloudflare as cf
 
-from stacks.settings import CacheRule
+from stacks.settings import CacheRule, DeliverySettings
 
 CACHE_PHASE = "http_request_cache_settings"
 CACHE_ACTION = "set_cache_settings"
 OVERRIDE_ORIGIN = "override_origin"
 BYPASS = "bypass"
+RESPECT_ORIGIN = "respect_origin"
+USER_CLAIM = "user="
+"""What a signed URL's query carries when it was signed for a user (`?exp=&user=<id>&sig=`)."""
+USER_COPIES_REF = "bypass-user-claims"
+USER_COPIES_EXPRESSION = 'http.request.uri.query contains "user="'
+"""The bypass rule's match (Cloudflare Rules language; `contains` is a substring test)."""
 
 
 def path_extension(path: str) -> str:
@@ -128,3 +143,37 @@ def _browser_ttl(rule: CacheRule) -> cf.RulesetRuleActionParametersBrowserTtlArg
 def cloudflare_rules(rules: Sequence[CacheRule]) -> list[cf.RulesetRuleArgs]:
     """The ruleset's rules, in table order (later rules override earlier matches)."""
     return [cloudflare_rule(rule) for rule in rules]
+
+
+def carries_user_claim(query: str) -> bool:
+    """Whether the bypass rule matches a request with this query string (without the `?`):
+    Cloudflare's `contains` is a plain substring test."""
+    return USER_CLAIM in query
+
+
+def user_copies_bypass_rule() -> cf.RulesetRuleArgs:
+    """Requests with a user claim: no edge caching, the origin's `Cache-Control` to the browser.
+
+    Its description names no cache class on purpose: the policy pack matches rules to classes
+    by `ref` or by the class named in the description."""
+    return cf.RulesetRuleArgs(
+        action=CACHE_ACTION,
+        expression=USER_COPIES_EXPRESSION,
+        description="per-user copies (query with a user claim): never stored at the edge, "
+        "the origin's private Cache-Control reaches the browser",
+        enabled=True,
+        ref=USER_COPIES_REF,
+        action_parameters=cf.RulesetRuleActionParametersArgs(
+            cache=False,
+            browser_ttl=cf.RulesetRuleActionParametersBrowserTtlArgs(mode=RESPECT_ORIGIN),
+        ),
+    )
+
+
+def ruleset_rules(delivery: DeliverySettings) -> list[cf.RulesetRuleArgs]:
+    """The cache ruleset of the zone: the table's rules, then (last, so it wins over them) the
+    user-claim bypass unless `delivery.user_watermark` is `off`."""
+    rules = cloudflare_rules(delivery.cache_rules)
+    if delivery.user_watermark != "off":
+        rules.append(user_copies_bypass_rule())
+    return rules

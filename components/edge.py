@@ -1,7 +1,8 @@
 """The Cloudflare side of delivery: zone settings, tiered cache, cache rules, origin pulls,
 DNS and the cache-purge token. Called by `MediaDelivery` when the zone id is set.
 
-The ruleset's rules come from `components.cache_rules` (pure, shared with the local Varnish).
+The ruleset's rules come from `components.cache_rules` (pure, shared with the local Varnish):
+the cache classes of the settings, then the bypass of per-user copies.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_cloudflare as cf
 
-from components.cache_rules import CACHE_PHASE, cloudflare_rules
+from components.cache_rules import CACHE_PHASE, ruleset_rules
 from stacks.settings import Settings
 
 CACHE_PURGE_GROUP = "Cache Purge"
@@ -110,7 +111,7 @@ def build_edge(
         phase=CACHE_PHASE,
         name=settings.resource_name("cache-rules"),
         description="Cache TTLs per media class, rendered from the stack settings",
-        rules=cloudflare_rules(delivery.cache_rules),
+        rules=ruleset_rules(delivery),
         opts=child,
     )
     cf.AuthenticatedOriginPullsSettings(

@@ -12,14 +12,19 @@ from components.cache_rules import (
     BYPASS,
     CACHE_ACTION,
     OVERRIDE_ORIGIN,
+    USER_COPIES_REF,
+    carries_user_claim,
     classify,
     cloudflare_expression,
     cloudflare_rules,
     first_match_order,
     path_extension,
     rule_matches,
+    ruleset_rules,
+    user_copies_bypass_rule,
 )
 from stacks.settings import CacheMatch, CacheRule, Settings
+from workers.origin.signing import sign_path
 
 # ------------------------------------------------------------------ an independent evaluator
 
@@ -216,3 +221,72 @@ def test_zero_edge_ttl_turns_caching_off(rule: CacheRule) -> None:
         assert params.cache is False and params.edge_ttl is None
     else:
         assert params.cache is True and params.edge_ttl.default == rule.edge_ttl_seconds
+
+
+# ------------------------------------------------------------------ per-user copies bypass
+
+_QUERY_CLAUSE = re.compile(r'^http\.request\.uri\.query contains "([^"]+)"$')
+users = st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True)
+signed_paths = st.sampled_from(
+    ["/premium/abc/1/mp3-320.mp3", "/audio/a b/track.flac", "/images/c/800.webp", "/x"]
+)
+
+
+def test_bypass_rule_is_last_and_turns_caching_off(prod_settings: Settings) -> None:
+    delivery = prod_settings.delivery
+    assert delivery.user_watermark == "signed-users"
+    rules = ruleset_rules(delivery)
+    assert len(rules) == len(delivery.cache_rules) + 1
+    table = cloudflare_rules(delivery.cache_rules)
+    assert [(r.ref, r.expression) for r in rules[:-1]] == [(r.ref, r.expression) for r in table]
+    last = rules[-1]
+    assert last.ref == USER_COPIES_REF and last.enabled is True
+    assert last.action == CACHE_ACTION
+    assert last.expression == 'http.request.uri.query contains "user="'
+    parameters = last.action_parameters
+    assert parameters is not None and parameters.cache is False
+    assert parameters.edge_ttl is None
+    assert parameters.browser_ttl is not None and parameters.browser_ttl.mode == "respect_origin"
+    # the policy pack maps rules to classes by ref or by a class named in the description
+    words = set(str(last.description).replace(":", " ").replace(",", " ").split())
+    assert not words & {rule.cache_class for rule in delivery.cache_rules}
+
+
+@pytest.mark.parametrize("mode", ["signed-users", "required"])
+def test_bypass_rule_whenever_user_copies_are_made(prod_settings: Settings, mode: str) -> None:
+    delivery = prod_settings.delivery.model_copy(update={"user_watermark": mode})
+    assert ruleset_rules(delivery)[-1].ref == USER_COPIES_REF
+
+
+def test_no_bypass_rule_when_user_watermark_is_off(prod_settings: Settings) -> None:
+    delivery = prod_settings.delivery.model_copy(update={"user_watermark": "off"})
+    rules = ruleset_rules(delivery)
+    assert [r.ref for r in rules] == [r.ref for r in cloudflare_rules(delivery.cache_rules)]
+    assert USER_COPIES_REF not in [r.ref for r in rules]
+
+
+@given(path=signed_paths, user=users, ttl=st.integers(1, 86400))
+def test_bypass_matches_urls_signed_for_a_user_only(path: str, user: str, ttl: int) -> None:
+    """The origin's own signed URLs: with a user claim the rule matches, without it not."""
+    found = _QUERY_CLAUSE.match(str(user_copies_bypass_rule().expression))
+    assert found is not None
+    needle = found.group(1)
+    with_user = sign_path(b"k" * 32, path, ttl, user=user).split("?", 1)[1]
+    without = sign_path(b"k" * 32, path, ttl).split("?", 1)[1]
+    assert needle in with_user and carries_user_claim(with_user)
+    assert needle not in without and not carries_user_claim(without)
+
+
+@given(path=paths, user=users)
+def test_the_bypass_is_no_cache_class(path: str, user: str) -> None:
+    """`classify` (and the VCL rendered from the same table) ignore the query: the bypass rule
+    is Cloudflare-only, Varnish passes the origin's `private` responses instead."""
+    table = (
+        CacheRule(
+            cache_class="audio",
+            match=CacheMatch(extensions=("mp3",)),
+            edge_ttl_seconds=60,
+            browser_ttl_seconds=60,
+        ),
+    )
+    assert classify(table, f"{path}?user={user}") is classify(table, path)

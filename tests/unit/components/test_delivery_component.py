@@ -12,7 +12,7 @@ import pytest
 from pulumi_records import ComponentMocks, json_input, named, of_type, run
 
 from components.alb_service import cluster_name
-from components.cache_rules import cloudflare_expression
+from components.cache_rules import USER_COPIES_REF, cloudflare_expression
 from components.delivery import (
     DeliveryArgsError,
     MediaDelivery,
@@ -138,8 +138,8 @@ def test_cache_ruleset_has_the_settings_ttls(
     )
     rules = ruleset.inputs["rules"]
     table = prod_settings.delivery.cache_rules
-    assert len(rules) == len(table)
-    for rule, rendered in zip(table, rules, strict=True):
+    assert len(rules) == len(table) + 1  # the classes, then the per-user copies bypass
+    for rule, rendered in zip(table, rules[:-1], strict=True):
         assert rendered["action"] == "set_cache_settings"
         assert rendered["expression"] == cloudflare_expression(rule)
         params = rendered["actionParameters"]
@@ -425,3 +425,21 @@ def test_origin_secrets_need_the_watermark_secret_unless_off(prod_settings: Sett
     expected = r"user_watermark is 'signed-users'.*watermark_secret_arn"
     with pytest.raises(DeliveryArgsError, match=expected):
         origin_secrets(prod_settings, signing, None)
+
+
+def test_user_claims_bypass_the_edge_cache_last(prod: list[ResourceRecord]) -> None:
+    """Rendered in the ruleset as the engine sees it: the last rule, caching off, the origin's
+    Cache-Control to the browser (Cloudflare applies every match; the last one wins)."""
+    (ruleset,) = of_type(prod, "cloudflare:index/ruleset:Ruleset")
+    last = ruleset.inputs["rules"][-1]
+    assert last["ref"] == USER_COPIES_REF
+    assert last["expression"] == 'http.request.uri.query contains "user="'
+    assert last["action"] == "set_cache_settings" and last["enabled"] is True
+    assert last["actionParameters"] == {"cache": False, "browserTtl": {"mode": "respect_origin"}}
+    assert [r["ref"] for r in ruleset.inputs["rules"]].count(USER_COPIES_REF) == 1
+
+
+def test_no_bypass_rule_without_user_copies(prod_without_copies: list[ResourceRecord]) -> None:
+    (ruleset,) = of_type(prod_without_copies, "cloudflare:index/ruleset:Ruleset")
+    refs = [r["ref"] for r in ruleset.inputs["rules"]]
+    assert USER_COPIES_REF not in refs and all(ref.startswith("cache-") for ref in refs)
