@@ -4,6 +4,13 @@ No resources are created here: the functions turn a `BucketSettings` into the ty
 dictionaries `aws.s3.BucketLifecycleConfiguration(rules=...)` and
 `aws.s3.BucketIntelligentTieringConfiguration(tierings=...)` accept, so the rules can be
 tested exhaustively without an engine.
+
+`bucket_lifecycle_rules` adds, on `derivatives`, the expiry of the delivery origin's per-user
+copies under `watermarked/` (`delivery.user_copy_expire_days`): the origin re-creates a copy
+on demand, so an old one is only storage. In the versioned bucket the expiry leaves a delete
+marker; the bucket-wide noncurrent rule removes the expired copy later, and a second prefix
+rule removes the marker once it is the only thing left. When the expiry and a transition fall
+due the same day, S3 expires.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from pulumi_aws.s3 import (
     BucketLifecycleConfigurationRuleTransitionArgsDict,
 )
 
-from stacks.settings import BucketSettings, IntelligentTiering
+from stacks.settings import BucketRole, BucketSettings, IntelligentTiering, Settings
 
 ENABLED = "Enabled"
 TIERING_RULE_ID = "tiers"
@@ -23,6 +30,8 @@ EXPIRE_RULE_ID = "expire-current"
 NONCURRENT_RULE_ID = "expire-noncurrent"
 ABORT_MULTIPART_RULE_ID = "abort-incomplete-multipart"
 ARCHIVE_TIERING_NAME = "archive-tiers"
+USER_COPIES_RULE_ID = "expire-user-copies"
+USER_COPY_MARKERS_RULE_ID = "remove-user-copy-markers"
 USER_COPIES_PREFIX = "watermarked/"
 """Where the delivery origin keeps per-user watermarked copies in `derivatives`
 (`workers.origin.user_copies.WATERMARKED_PREFIX`; components may not import workers)."""
@@ -95,3 +104,34 @@ def intelligent_tierings(
         {"access_tier": "ARCHIVE_ACCESS", "days": tiering.archive_access_days},
         {"access_tier": "DEEP_ARCHIVE_ACCESS", "days": tiering.deep_archive_access_days},
     ]
+
+
+def user_copies_rules(expire_days: int) -> list[BucketLifecycleConfigurationRuleArgsDict]:
+    """Expire per-user copies `expire_days` after they were made, then their delete markers
+    (S3 takes `days` and `expired_object_delete_marker` only in separate rules)."""
+    return [
+        {
+            "id": USER_COPIES_RULE_ID,
+            "status": ENABLED,
+            "filter": {"prefix": USER_COPIES_PREFIX},
+            "expiration": {"days": expire_days},
+        },
+        {
+            "id": USER_COPY_MARKERS_RULE_ID,
+            "status": ENABLED,
+            "filter": {"prefix": USER_COPIES_PREFIX},
+            "expiration": {"expired_object_delete_marker": True},
+        },
+    ]
+
+
+def bucket_lifecycle_rules(
+    settings: Settings, role: BucketRole
+) -> list[BucketLifecycleConfigurationRuleArgsDict]:
+    """The lifecycle rules of one of the stack's buckets: its settings' whole-bucket rules, and
+    on `derivatives` the per-user copies' expiry (whatever `delivery.user_watermark` says now:
+    copies made before it was switched off expire too)."""
+    rules = lifecycle_rules(settings.storage.buckets[role])
+    if role is BucketRole.DERIVATIVES:
+        rules.extend(user_copies_rules(settings.delivery.user_copy_expire_days))
+    return rules

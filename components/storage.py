@@ -2,7 +2,8 @@
 
 Per bucket: versioning, SSE-KMS with bucket keys, owner-enforced object ownership, the
 public-access block, a TLS-only bucket policy, the lifecycle tiers of its settings
-(`components.lifecycle_rules`), an intelligent-tiering configuration where set, server
+(`components.lifecycle_rules`; on `derivatives` also the expiry of the origin's per-user copies
+under `watermarked/`), an intelligent-tiering configuration where set, server
 access logging into `logs` and, on `incoming`, CORS for browser multipart uploads. Every
 bucket carries the backup selection tag; the standard tags come from `components.tagging`.
 
@@ -21,8 +22,8 @@ import pulumi_aws as aws
 
 from components.lifecycle_rules import (
     ARCHIVE_TIERING_NAME,
+    bucket_lifecycle_rules,
     intelligent_tierings,
-    lifecycle_rules,
 )
 from stacks.settings import BucketRole, Settings
 
@@ -297,7 +298,7 @@ class MediaStorage(pulumi.ComponentResource):
         aws.s3.BucketLifecycleConfiguration(
             f"{prefix}-lifecycle",
             bucket=bucket.id,
-            rules=lifecycle_rules(bucket_settings),
+            rules=bucket_lifecycle_rules(settings, role),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
         )
         if bucket_settings.intelligent_tiering is not None:

@@ -106,6 +106,10 @@ class DeliverySettings(Frozen):
     user's invisibly watermarked copy (`signed-users`; URLs signed without a user get the
     shared copy), the same but URLs without a user are refused (`required`), or never
     (`off`). HLS segments are always the shared copy."""
+    user_copy_expire_days: PositiveInt = 30
+    """Days after which a per-user copy (`watermarked/` in `derivatives`) expires: the origin
+    makes it again on the next request. A lifecycle rule on that prefix, whatever the mode
+    (copies made before `user_watermark` was switched off go too)."""
 
     @field_validator("cloudflare_ipv4_cidrs", "cloudflare_ipv6_cidrs")
     @classmethod

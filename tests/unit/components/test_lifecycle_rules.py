@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, reject
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -13,8 +14,13 @@ from components.lifecycle_rules import (
     EXPIRE_RULE_ID,
     NONCURRENT_RULE_ID,
     TIERING_RULE_ID,
+    USER_COPIES_PREFIX,
+    USER_COPIES_RULE_ID,
+    USER_COPY_MARKERS_RULE_ID,
+    bucket_lifecycle_rules,
     intelligent_tierings,
     lifecycle_rules,
+    user_copies_rules,
 )
 from stacks.settings import BucketRole, BucketSettings, IntelligentTiering, Settings
 
@@ -116,3 +122,54 @@ def test_prod_tiers(prod_settings: Settings) -> None:
     ]
     incoming = by_id(lifecycle_rules(prod_settings.storage.buckets[BucketRole.INCOMING]))
     assert incoming[EXPIRE_RULE_ID]["expiration"] == {"days": 7}
+
+
+@given(st.integers(1, 3650))
+def test_user_copies_expire_under_their_prefix_only(days: int) -> None:
+    expire, markers = user_copies_rules(days)
+    assert expire == {
+        "id": USER_COPIES_RULE_ID,
+        "status": "Enabled",
+        "filter": {"prefix": "watermarked/"},
+        "expiration": {"days": days},
+    }
+    # S3 refuses `days` and `expired_object_delete_marker` in one expiration: two rules
+    assert markers == {
+        "id": USER_COPY_MARKERS_RULE_ID,
+        "status": "Enabled",
+        "filter": {"prefix": "watermarked/"},
+        "expiration": {"expired_object_delete_marker": True},
+    }
+
+
+@pytest.mark.parametrize("mode", ["signed-users", "required", "off"])
+def test_only_derivatives_expire_user_copies(prod_settings: Settings, mode: str) -> None:
+    delivery = prod_settings.delivery.model_copy(
+        update={"user_watermark": mode, "user_copy_expire_days": 45}
+    )
+    settings = prod_settings.model_copy(update={"delivery": delivery})
+    for role in BucketRole:
+        rules = bucket_lifecycle_rules(settings, role)
+        base = lifecycle_rules(settings.storage.buckets[role])
+        assert rules[: len(base)] == base
+        extra = rules[len(base) :]
+        if role is BucketRole.DERIVATIVES:
+            assert extra == user_copies_rules(45)
+            assert by_id(rules)[USER_COPIES_RULE_ID]["filter"] == {"prefix": USER_COPIES_PREFIX}
+        else:
+            assert extra == []
+        ids = [rule["id"] for rule in rules]
+        assert len(ids) == len(set(ids))
+
+
+def test_prod_user_copies_expire_after_the_setting(prod_settings: Settings) -> None:
+    assert prod_settings.delivery.user_copy_expire_days == 30
+    rules = by_id(bucket_lifecycle_rules(prod_settings, BucketRole.DERIVATIVES))
+    assert rules[USER_COPIES_RULE_ID]["expiration"] == {"days": 30}
+
+
+@pytest.mark.parametrize("days", [0, -1])
+def test_user_copy_expiry_must_be_positive(prod_settings: Settings, days: int) -> None:
+    raw = prod_settings.delivery.model_dump()
+    with pytest.raises(ValidationError, match="user_copy_expire_days"):
+        type(prod_settings.delivery).model_validate({**raw, "user_copy_expire_days": days})

@@ -76,6 +76,17 @@ def test_lifecycle_rules_per_bucket(records: list[ResourceRecord], prod_settings
         {"days": 30, "storageClass": "STANDARD_IA"},
         {"days": 90, "storageClass": "GLACIER_IR"},
     ]
+    derivatives = rules(BucketRole.DERIVATIVES)
+    assert derivatives["expire-user-copies"]["filter"] == {"prefix": "watermarked/"}
+    assert derivatives["expire-user-copies"]["expiration"] == {
+        "days": prod_settings.delivery.user_copy_expire_days
+    }
+    assert derivatives["remove-user-copy-markers"]["filter"] == {"prefix": "watermarked/"}
+    assert derivatives["remove-user-copy-markers"]["expiration"] == {
+        "expiredObjectDeleteMarker": True
+    }
+    for role in set(BucketRole) - {BucketRole.DERIVATIVES}:
+        assert not [r for r in rules(role).values() if r["filter"] != {"prefix": ""}], role
     assert rules(BucketRole.INCOMING)["expire-current"]["expiration"] == {"days": 7}
     assert "tiers" not in rules(BucketRole.INCOMING)
     assert rules(BucketRole.QUARANTINE)["expire-current"]["expiration"] == {"days": 90}

@@ -42,6 +42,9 @@ def test_per_user_copies_pass_every_policy(with_copies: CheckReport) -> None:
     task_policy = json.loads(_named(with_copies, "delivery-origin-task-policy").inputs["policy"])
     puts = [s for s in task_policy["Statement"] if "s3:PutObject" in s["Action"]]
     assert len(puts) == 1 and puts[0]["Resource"][0].endswith("/watermarked/*")
+    lifecycle = _named(with_copies, "storage-derivatives-lifecycle").inputs["rules"]
+    expiry = [r for r in lifecycle if r["filter"] == {"prefix": "watermarked/"}]
+    assert [r["id"] for r in expiry] == ["expire-user-copies", "remove-user-copy-markers"]
 
 
 def test_without_copies_nothing_is_added_and_every_policy_passes(
