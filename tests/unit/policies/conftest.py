@@ -72,10 +72,9 @@ def rendered_ttl(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, int], None]:
     """A code change that renders one cache class with another edge TTL than the settings."""
 
     def inject(cache_class: str, edge_ttl_seconds: int) -> None:
-        import components.edge as edge
-        from components.cache_rules import cloudflare_rule
+        import components.cache_rules as cache_rules
 
-        real = edge.cloudflare_rules
+        real, cloudflare_rule = cache_rules.cloudflare_rules, cache_rules.cloudflare_rule
 
         def drifted(rules: Any) -> list[Any]:
             return [
@@ -85,7 +84,9 @@ def rendered_ttl(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, int], None]:
                 for r, rendered in zip(rules, real(rules), strict=True)
             ]
 
-        monkeypatch.setattr(edge, "cloudflare_rules", drifted)
+        # the ruleset's rules come from `cache_rules.ruleset_rules`, which renders the
+        # classes through this module attribute
+        monkeypatch.setattr(cache_rules, "cloudflare_rules", drifted)
 
     return inject
 
