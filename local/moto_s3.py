@@ -103,8 +103,11 @@ def lifecycle_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
     ]
     if transitions:
         out["Transitions"] = transitions
-    if (rule.get("expiration") or {}).get("days"):
-        out["Expiration"] = {"Days": int(rule["expiration"]["days"])}
+    expiration = rule.get("expiration") or {}
+    if expiration.get("days"):
+        out["Expiration"] = {"Days": int(expiration["days"])}
+    elif expiration.get("expiredObjectDeleteMarker"):
+        out["Expiration"] = {"ExpiredObjectDeleteMarker": True}
     noncurrent = rule.get("noncurrentVersionExpiration") or {}
     if noncurrent.get("noncurrentDays"):
         out["NoncurrentVersionExpiration"] = {"NoncurrentDays": int(noncurrent["noncurrentDays"])}

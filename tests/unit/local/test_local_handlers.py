@@ -37,6 +37,17 @@ def test_lifecycle_rule_translates_every_field() -> None:
     }
 
 
+def test_lifecycle_rule_keeps_an_expired_delete_marker_action() -> None:
+    rule = lifecycle_rule(
+        {
+            "id": "remove-user-copy-markers",
+            "filter": {"prefix": "watermarked/"},
+            "expiration": {"expiredObjectDeleteMarker": True},
+        }
+    )
+    assert rule["Expiration"] == {"ExpiredObjectDeleteMarker": True}
+
+
 def test_conditional_denies_are_dropped_and_named() -> None:
     allow = {"Sid": "Logs", "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}}
     deny = {
