@@ -30,15 +30,13 @@ from components.access_log_schema import (
     SERDE,
     TABLE_NAME,
 )
+from components.lifecycle_rules import ATHENA_RESULTS_PREFIX
 from components.storage import ACCESS_LOGS_PREFIX, CLOUDTRAIL_PREFIX
 from stacks.settings import BucketRole, Settings
 
 TYPE_TOKEN = "media-infra:audit:MediaAudit"
 
 S3_OBJECT_DATA = "AWS::S3::Object"
-ATHENA_RESULTS_PREFIX = "athena-results/"
-"""Where the workgroup writes query results in `logs` (outside `access-logs/`, which the
-table reads whole)."""
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,11 @@ ABORT_MULTIPART_RULE_ID = "abort-incomplete-multipart"
 ARCHIVE_TIERING_NAME = "archive-tiers"
 USER_COPIES_RULE_ID = "expire-user-copies"
 USER_COPY_MARKERS_RULE_ID = "remove-user-copy-markers"
+ATHENA_RESULTS_RULE_ID = "expire-athena-results"
 USER_COPIES_PREFIX = "watermarked/"
+ATHENA_RESULTS_PREFIX = "athena-results/"
+"""Where the audit's Athena workgroup writes query results in `logs` (outside
+`access-logs/`, which the access-log table reads whole)."""
 """Where the delivery origin keeps per-user watermarked copies in `derivatives`
 (`workers.origin.user_copies.WATERMARKED_PREFIX`; components may not import workers)."""
 
@@ -125,6 +129,16 @@ def user_copies_rules(expire_days: int) -> list[BucketLifecycleConfigurationRule
     ]
 
 
+def athena_results_rule(expire_days: int) -> BucketLifecycleConfigurationRuleArgsDict:
+    """Delete the audit's Athena query results `expire_days` after they were written."""
+    return {
+        "id": ATHENA_RESULTS_RULE_ID,
+        "status": ENABLED,
+        "filter": {"prefix": ATHENA_RESULTS_PREFIX},
+        "expiration": {"days": expire_days},
+    }
+
+
 def bucket_lifecycle_rules(
     settings: Settings, role: BucketRole
 ) -> list[BucketLifecycleConfigurationRuleArgsDict]:
@@ -134,4 +148,6 @@ def bucket_lifecycle_rules(
     rules = lifecycle_rules(settings.storage.buckets[role])
     if role is BucketRole.DERIVATIVES:
         rules.extend(user_copies_rules(settings.delivery.user_copy_expire_days))
+    if role is BucketRole.LOGS:
+        rules.append(athena_results_rule(settings.storage.athena_results_expire_days))
     return rules

@@ -90,6 +90,8 @@ def build(settings: Settings) -> Outputs:
         ),
     )
     outputs["trail_arn"] = audit.trail.arn
+    outputs["audit_database"] = audit.database.name
+    outputs["athena_workgroup"] = audit.workgroup.name
     return outputs
 
 

@@ -92,6 +92,8 @@ class StorageSettings(Frozen):
     cors_origins: tuple[str, ...] = ("*",)
     kms_deletion_window_days: Annotated[int, Field(ge=7, le=30)] = 30
     """Waiting period before a scheduled deletion of the stack's KMS keys takes effect."""
+    athena_results_expire_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    """Athena query results (`logs` under `athena-results/`) are deleted after this."""
     buckets: dict[BucketRole, BucketSettings]
 
     @field_validator("buckets")

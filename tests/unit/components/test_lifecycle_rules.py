@@ -11,12 +11,15 @@ from pydantic import ValidationError
 
 from components.lifecycle_rules import (
     ABORT_MULTIPART_RULE_ID,
+    ATHENA_RESULTS_PREFIX,
+    ATHENA_RESULTS_RULE_ID,
     EXPIRE_RULE_ID,
     NONCURRENT_RULE_ID,
     TIERING_RULE_ID,
     USER_COPIES_PREFIX,
     USER_COPIES_RULE_ID,
     USER_COPY_MARKERS_RULE_ID,
+    athena_results_rule,
     bucket_lifecycle_rules,
     intelligent_tierings,
     lifecycle_rules,
@@ -156,6 +159,8 @@ def test_only_derivatives_expire_user_copies(prod_settings: Settings, mode: str)
         if role is BucketRole.DERIVATIVES:
             assert extra == user_copies_rules(45)
             assert by_id(rules)[USER_COPIES_RULE_ID]["filter"] == {"prefix": USER_COPIES_PREFIX}
+        elif role is BucketRole.LOGS:
+            assert extra == [athena_results_rule(settings.storage.athena_results_expire_days)]
         else:
             assert extra == []
         ids = [rule["id"] for rule in rules]
@@ -173,3 +178,13 @@ def test_user_copy_expiry_must_be_positive(prod_settings: Settings, days: int) -
     raw = prod_settings.delivery.model_dump()
     with pytest.raises(ValidationError, match="user_copy_expire_days"):
         type(prod_settings.delivery).model_validate({**raw, "user_copy_expire_days": days})
+
+
+def test_athena_results_expire_in_the_logs_bucket_only_under_their_prefix(
+    prod_settings: Settings,
+) -> None:
+    storage = prod_settings.storage.model_copy(update={"athena_results_expire_days": 7})
+    settings = prod_settings.model_copy(update={"storage": storage})
+    rule = by_id(bucket_lifecycle_rules(settings, BucketRole.LOGS))[ATHENA_RESULTS_RULE_ID]
+    assert rule["filter"] == {"prefix": ATHENA_RESULTS_PREFIX}
+    assert rule["expiration"] == {"days": 7}
