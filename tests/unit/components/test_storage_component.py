@@ -85,7 +85,12 @@ def test_lifecycle_rules_per_bucket(records: list[ResourceRecord], prod_settings
     assert derivatives["remove-user-copy-markers"]["expiration"] == {
         "expiredObjectDeleteMarker": True
     }
-    for role in set(BucketRole) - {BucketRole.DERIVATIVES}:
+    logs = rules(BucketRole.LOGS)
+    assert logs["expire-athena-results"]["filter"] == {"prefix": "athena-results/"}
+    assert logs["expire-athena-results"]["expiration"] == {
+        "days": prod_settings.storage.athena_results_expire_days
+    }
+    for role in set(BucketRole) - {BucketRole.DERIVATIVES, BucketRole.LOGS}:
         assert not [r for r in rules(role).values() if r["filter"] != {"prefix": ""}], role
     assert rules(BucketRole.INCOMING)["expire-current"]["expiration"] == {"days": 7}
     assert "tiers" not in rules(BucketRole.INCOMING)
