@@ -98,18 +98,55 @@ def _hls_outputs(package: hls.HlsPackage, root: Path) -> list[manifest.OutputFil
     return outputs
 
 
-def _encode_with_loudness(
-    src: Path, root: Path, variants: tuple[Variant, ...], info: AudioInfo, parallel: int
-) -> tuple[dict[Variant, Path], loudness.Loudness]:
-    """Run the encodes and the loudness/integrity decode in one pool, longest first."""
-    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+@dataclass
+class _Finished:
+    outputs: list[manifest.OutputFile]
+    hls_master: str | None
+
+
+def _render_outputs(
+    src: Path, root: Path, settings: AudioSettings, role: Role, info: AudioInfo, tags: Tags
+) -> tuple[_Finished, loudness.Loudness]:
+    """Encodes, loudness/integrity decode, tagging and HLS in one pool, longest first.
+
+    An MP3/OGG task tags its variant as soon as it is encoded. The AAC encodes (the longest,
+    so started first) are remuxed into HLS untagged by a last task, which then tags them:
+    the tail of the job overlaps the last encodes. Each task waits only on tasks submitted
+    before it, so no wait can starve the pool.
+    """
+    variants = ladder(settings, role)
+
+    def finish(variant: Variant, path: Path) -> manifest.OutputFile:
+        write_tags(path, tags, measured.result().replaygain_tags())
+        return _variant_output(path, variant, root)
+
+    def encode_and_finish(variant: Variant) -> manifest.OutputFile:
+        return finish(variant, encode_variant(src, root, variant, info).path)
+
+    with ThreadPoolExecutor(max_workers=max(1, settings.parallel_encodes)) as pool:
         measured: Future[loudness.Loudness] = pool.submit(loudness.measure, src)
-        futures = {
-            v: pool.submit(encode_variant, src, root, v, info)
-            for v in sorted(variants, key=encode_cost, reverse=True)
+        order = sorted(variants, key=encode_cost, reverse=True)
+        aac = {
+            v: pool.submit(encode_variant, src, root, v, info) for v in order if v.codec == "m4a"
         }
-        encoded = {v: f.result().path for v, f in futures.items()}
-        return encoded, measured.result()
+        others = [pool.submit(encode_and_finish, v) for v in order if v.codec != "m4a"]
+
+        def hls_then_tag_aac() -> _Finished:
+            finished = _Finished([], None)
+            encoded = [(v, aac[v].result().path) for v in sorted(aac)]
+            hls_due = role == "track" and info.duration > settings.hls_min_duration_seconds
+            if encoded and hls_due:
+                package = hls.package_hls(
+                    encoded, root / HLS_DIR, segment_seconds=settings.hls_segment_seconds
+                )
+                finished.outputs += _hls_outputs(package, root)
+                finished.hls_master = package.master.relative_to(root).as_posix()
+            finished.outputs += [finish(v, path) for v, path in encoded]
+            return finished
+
+        finished = pool.submit(hls_then_tag_aac).result()
+        finished.outputs += [f.result() for f in others]
+        return finished, measured.result()
 
 
 def render_track(
@@ -119,19 +156,11 @@ def render_track(
     info = probe(src)
     tags = read_tags(src, info.tags)
     root.mkdir(parents=True, exist_ok=True)
-    variants = ladder(settings, role)
-    encoded, measured = _encode_with_loudness(src, root, variants, info, settings.parallel_encodes)
+    finished, measured = _render_outputs(src, root, settings, role, info, tags)
     check_integrity(src, info, measured)
     rendition = Rendition(role=role, source=info, tags=tags, loudness=measured)
-    aac = [(v, encoded[v]) for v in sorted(variants) if v.codec == "m4a"]
-    if role == "track" and aac and info.duration > settings.hls_min_duration_seconds:
-        package = hls.package_hls(aac, root / HLS_DIR, segment_seconds=settings.hls_segment_seconds)
-        rendition.outputs += _hls_outputs(package, root)
-        rendition.hls_master = package.master.relative_to(root).as_posix()
-    for variant in variants:
-        write_tags(encoded[variant], tags, measured.replaygain_tags())
-        rendition.outputs.append(_variant_output(encoded[variant], variant, root))
-    rendition.outputs.sort(key=lambda o: o.name)
+    rendition.outputs = sorted(finished.outputs, key=lambda o: o.name)
+    rendition.hls_master = finished.hls_master
     return rendition
 
 
