@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import boto3
 import httpx
 import pytest
 
-from local.layout import LocalPorts, StackState
-from local.services import group_members
-from local.stack import LocalStack
 from stacks.settings import BucketRole, Settings
 from workers.audio.watermark.payload import detect_file, user_payload
 from workers.origin.signing import sign_path
@@ -22,48 +15,21 @@ from workers.origin.signing import sign_path
 pytestmark = pytest.mark.integration
 
 
-@dataclass(frozen=True)
-class Edge:
-    state: StackState
-    s3: Any
-
-
-@pytest.fixture(scope="module")
-def edge(local_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
-    stack = LocalStack(
-        local_settings, root=tmp_path_factory.mktemp("wm-edge"), ports=LocalPorts.free()
-    )
-    try:
-        state = stack.up(services=("moto", "origin", "edge"))
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=state.endpoint,
-            region_name=local_settings.region,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-        yield Edge(state, s3)
-    finally:
-        pids = [service.pid for service in stack.status().services]
-        stack.down()
-        assert all(not group_members(pid) for pid in pids)
-
-
 def test_the_edge_passes_each_user_their_own_copy(
-    edge: Edge, local_settings: Settings, track_mp3: Path, tmp_path: Path
+    edge_stack, local_settings: Settings, track_mp3: Path, tmp_path: Path
 ) -> None:
     track = uuid.uuid4().hex
     key = f"premium/{track}/v1/mp3-128.mp3"
-    edge.s3.put_object(
+    edge_stack.s3.put_object(
         Bucket=local_settings.bucket_name(BucketRole.DERIVATIVES),
         Key=key,
         Body=track_mp3.read_bytes(),
         ContentType="audio/mpeg",
     )
-    signing_key = edge.state.secrets.origin_signing_key.encode()
+    signing_key = edge_stack.state.secrets.origin_signing_key.encode()
     audio = local_settings.audio
     for user in ("alice", "bob"):
-        url = f"{edge.state.edge_url}{sign_path(signing_key, f'/{key}', 300, user=user)}"
+        url = f"{edge_stack.state.edge_url}{sign_path(signing_key, f'/{key}', 300, user=user)}"
         first, second = httpx.get(url, timeout=60), httpx.get(url, timeout=60)
         for response in (first, second):
             assert response.status_code == 200, response.text
@@ -74,6 +40,6 @@ def test_the_edge_passes_each_user_their_own_copy(
         (tmp_path / f"{user}.mp3").write_bytes(first.content)
         found = detect_file(tmp_path / f"{user}.mp3", audio)
         assert found.payload == user_payload(audio.watermark_key, user, track)
-    metrics = httpx.get(f"http://127.0.0.1:{edge.state.ports.origin}/metrics").text
+    metrics = httpx.get(f"http://127.0.0.1:{edge_stack.state.ports.origin}/metrics").text
     assert 'origin_watermark_copies_total{outcome="encoded"} 2.0' in metrics
     assert 'origin_watermark_copies_total{outcome="reused"} 2.0' in metrics

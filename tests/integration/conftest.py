@@ -1,4 +1,5 @@
-"""A partial local stack (moto, origin, Varnish edge) on free ports for the edge tests."""
+"""Fixtures shared by the integration tiers: a partial local stack (moto, origin, Varnish edge)
+on free ports, for the edge tests of `local/` and of the origin."""
 
 from __future__ import annotations
 
