@@ -138,8 +138,10 @@ def build_edge(
 
 def purge_token(parent: pulumi.Resource, prefix: str, settings: Settings) -> cf.ApiToken:
     """An API token that may purge this zone's cache and nothing else."""
+    # Filtered by scope only and picked by name here: the API's `name` filter wants the name
+    # URL-encoded ("Cache%20Purge"), which a plain-text name would silently miss.
     groups = cf.get_api_token_permission_groups_list_output(
-        name=CACHE_PURGE_GROUP, scope=ZONE_SCOPE, opts=pulumi.InvokeOptions(parent=parent)
+        scope=ZONE_SCOPE, opts=pulumi.InvokeOptions(parent=parent)
     )
     group_id = groups.results.apply(partial(permission_group_id, name=CACHE_PURGE_GROUP))
     return cf.ApiToken(
