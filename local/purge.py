@@ -2,10 +2,10 @@
 
 `VarnishPurger` sends PURGE (one URL), BAN (a URL prefix as an anchored regex on the path)
 and XKEY (tags, from the origin's `Cache-Tag`) with the stack's purge token.
-`CloudflarePurger` posts `files`, `prefixes` or `tags` to
-`/zones/<zone>/purge_cache` in batches of at most `batch_size` (30, the API's per-request
-limit), at most one request per `min_interval_seconds`, retrying 429/5xx and transport
-errors with exponential backoff (honouring `Retry-After`).
+`CloudflarePurger` purges `files`, `prefixes` or `tags` through the official Cloudflare SDK
+(`cache.purge`) in batches of at most `batch_size` (30, the API's per-request limit), at most
+one batch per `min_interval_seconds`; the SDK retries 429/5xx and connection errors with
+exponential backoff, honouring `Retry-After`.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlsplit
 
+import cloudflare
 import httpx
 
 CLOUDFLARE_API = "https://api.cloudflare.com/client/v4"
-RETRYABLE = frozenset({429, 500, 502, 503, 504})
 
 
 class PurgeError(RuntimeError):
@@ -105,58 +105,48 @@ class CloudflarePurger:
         token: str,
         *,
         api_base: str = CLOUDFLARE_API,
-        client: httpx.Client | None = None,
         batch_size: int = 30,
         min_interval_seconds: float = 0.2,
-        max_attempts: int = 5,
-        backoff_seconds: float = 1.0,
+        max_retries: int = 4,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if not zone_id or not token:
             raise PurgeError("Cloudflare purge needs the zone id and an API token")
-        self.url = f"{api_base.rstrip('/')}/zones/{zone_id}/purge_cache"
-        self.token = token
-        self.client = client or httpx.Client(timeout=30)
+        self.zone_id = zone_id
         self.batch_size = batch_size
         self.min_interval_seconds = min_interval_seconds
-        self.max_attempts = max_attempts
-        self.backoff_seconds = backoff_seconds
         self.sleep = sleep
-        self._last_request = 0.0
+        self._last_batch = 0.0
+        self._sent = 0  # HTTP requests, retries included (counted by an httpx hook)
+        http = httpx.Client(timeout=30, event_hooks={"request": [self._count]})
+        self.api = cloudflare.Cloudflare(
+            api_token=token, base_url=api_base, max_retries=max_retries, http_client=http
+        )
+
+    def _count(self, _request: httpx.Request) -> None:
+        self._sent += 1
 
     def _throttle(self) -> None:
-        wait = self._last_request + self.min_interval_seconds - time.monotonic()
+        wait = self._last_batch + self.min_interval_seconds - time.monotonic()
         if wait > 0:
             self.sleep(wait)
-        self._last_request = time.monotonic()
-
-    def _post(self, body: dict[str, list[str]]) -> int:
-        """POST one batch; returns the attempts it took."""
-        last = ""
-        for attempt in range(1, self.max_attempts + 1):
-            self._throttle()
-            try:
-                response = self.client.post(
-                    self.url, json=body, headers={"Authorization": f"Bearer {self.token}"}
-                )
-            except httpx.TransportError as exc:
-                last = f"{type(exc).__name__}: {exc}"
-                self.sleep(self.backoff_seconds * 2 ** (attempt - 1))
-                continue
-            if response.status_code == 200 and response.json().get("success", False):
-                return attempt
-            last = f"HTTP {response.status_code}: {response.text[:200]}"
-            if response.status_code not in RETRYABLE:
-                break
-            retry_after = response.headers.get("Retry-After", "")
-            delay = float(retry_after) if retry_after.isdigit() else 0.0
-            self.sleep(max(delay, self.backoff_seconds * 2 ** (attempt - 1)))
-        raise PurgeError(f"Cloudflare purge {next(iter(body))} failed: {last}")
+        self._last_batch = time.monotonic()
 
     def _purge(self, kind: str, field_name: str, items: Sequence[str]) -> PurgeReport:
         report = PurgeReport(kind, list(items))
+        sent_before = self._sent
         for batch in batches(items, self.batch_size):
-            report.requests += self._post({field_name: batch})
+            self._throttle()
+            try:
+                self.api.cache.purge(zone_id=self.zone_id, **{field_name: batch})
+            except cloudflare.APIStatusError as exc:
+                raise PurgeError(
+                    f"Cloudflare purge {field_name} failed: HTTP {exc.status_code}: "
+                    f"{str(exc)[:200]}"
+                ) from None
+            except cloudflare.APIConnectionError as exc:
+                raise PurgeError(f"Cloudflare purge {field_name} failed: {exc}") from None
+        report.requests = self._sent - sent_before
         return report
 
     def purge_urls(self, urls: Sequence[str]) -> PurgeReport:

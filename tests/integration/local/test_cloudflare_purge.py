@@ -89,9 +89,9 @@ def fake() -> Iterator[FakeCloudflare]:
     server.server_close()
 
 
-def _purger(fake: FakeCloudflare, sleeps: list[float]) -> CloudflarePurger:
+def _purger(fake: FakeCloudflare, sleeps: list[float], max_retries: int = 2) -> CloudflarePurger:
     return CloudflarePurger(
-        "zone123", "tok", api_base=fake.base, sleep=sleeps.append, backoff_seconds=0.5
+        "zone123", "tok", api_base=fake.base, sleep=sleeps.append, max_retries=max_retries
     )
 
 
@@ -105,13 +105,22 @@ def test_urls_are_sent_in_batches_of_30(fake: FakeCloudflare) -> None:
     assert {r["auth"] for r in fake.requests} == {"Bearer tok"}
 
 
-def test_rate_limited_and_server_errors_are_retried_with_backoff(fake: FakeCloudflare) -> None:
-    fake.script = [429, 503]
-    sleeps: list[float] = []
-    report = _purger(fake, sleeps).purge_tags(["audio-abc"])
+def test_rate_limited_and_server_errors_are_retried(fake: FakeCloudflare) -> None:
+    fake.script = [429, 503]  # the SDK retries both (its own backoff, Retry-After honoured)
+    report = _purger(fake, []).purge_tags(["audio-abc"])
     assert report.requests == 3
     assert len(fake.requests) == 3
-    assert 0.5 in sleeps and 1.0 in sleeps  # exponential backoff between attempts
+    assert {json.dumps(r["body"]) for r in fake.requests} == {'{"tags": ["audio-abc"]}'}
+
+
+def test_batches_are_spaced_by_the_rate_limit(fake: FakeCloudflare) -> None:
+    sleeps: list[float] = []
+    purger = CloudflarePurger(
+        "zone123", "tok", api_base=fake.base, sleep=sleeps.append, min_interval_seconds=60
+    )
+    report = purger.purge_urls([f"https://m.example.com/{i}" for i in range(61)])
+    assert report.requests == 3
+    assert len(sleeps) == 2 and all(0 < s <= 60 for s in sleeps)  # before batches 2 and 3
 
 
 def test_a_refused_purge_is_not_retried_and_raises(fake: FakeCloudflare) -> None:
@@ -124,8 +133,8 @@ def test_a_refused_purge_is_not_retried_and_raises(fake: FakeCloudflare) -> None
 def test_retries_give_up(fake: FakeCloudflare) -> None:
     fake.script = [500] * 10
     with pytest.raises(PurgeError, match="HTTP 500"):
-        _purger(fake, []).purge_tags(["x"])
-    assert len(fake.requests) == 5
+        _purger(fake, [], max_retries=2).purge_tags(["x"])
+    assert len(fake.requests) == 3
 
 
 def test_cli_purges_prod_through_cloudflare(
