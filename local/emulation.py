@@ -59,6 +59,14 @@ _BY_PREFIX: tuple[tuple[str, Emulation], ...] = (
         Emulation("not-emulated", "moto has no backup jobs; drills restore from object versions"),
     ),
     ("aws:cloudtrail/", Emulation("not-emulated", "no data-event trail in moto")),
+    (
+        "aws:glue/",
+        Emulation("stood-in", "`mediainfra audit report` reads the access logs with DuckDB"),
+    ),
+    (
+        "aws:athena/",
+        Emulation("stood-in", "`mediainfra audit report` reads the access logs with DuckDB"),
+    ),
     ("aws:lb/", Emulation("stood-in", "the delivery origin on 127.0.0.1 behind Varnish")),
     ("aws:alb/", Emulation("stood-in", "the delivery origin on 127.0.0.1 behind Varnish")),
     ("aws:acm/", Emulation("not-emulated", "plain HTTP on 127.0.0.1")),

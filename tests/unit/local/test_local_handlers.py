@@ -74,6 +74,8 @@ def test_conditional_denies_are_dropped_and_named() -> None:
         ("aws:cloudwatch/logGroup:LogGroup", "stood-in"),
         ("cloudflare:index/ruleset:Ruleset", "stood-in"),
         ("aws:secretsmanager/secret:Secret", "stood-in"),
+        ("aws:glue/catalogTable:CatalogTable", "stood-in"),
+        ("aws:athena/workgroup:Workgroup", "stood-in"),
         ("aws:backup/plan:Plan", "not-emulated"),
         ("aws:iam/role:Role", "not-emulated"),
         (
