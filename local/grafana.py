@@ -98,6 +98,13 @@ def dashboard(settings: Settings) -> dict[str, Any]:
             ("sum(rate(origin_response_bytes_total[5m]))", "origin out"),
             ("rate(mediainfra_upload_bytes_total[5m])", "uploaded"),
         ], unit="Bps", position=(12, 32)),
+        _panel(11, "Per-user watermarked copies", [
+            ("sum by (outcome) (rate(origin_watermark_copies_total[5m]))", "{{outcome}}/s"),
+        ], unit="reqps", position=(0, 40)),
+        _panel(12, "Watermarking time p95", [
+            ("histogram_quantile(0.95, sum by (le) (rate(origin_watermark_seconds_bucket[5m])))",
+             "p95"),
+        ], unit="s", position=(12, 40)),
     ]  # fmt: skip
     return {
         "uid": f"media-infra-{settings.stack}",
