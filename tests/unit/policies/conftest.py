@@ -36,15 +36,16 @@ def open_bucket_policy(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]
     """A code change that turns one bucket's public access block's policy flag off."""
 
     def inject(role: str) -> None:
-        real = aws.s3.BucketPublicAccessBlock
+        # The class's own __init__ is patched, not the class replaced: the SDK class a type
+        # token resolves to (cached by policies.tokens.resource_class) stays the real one.
+        real_init = aws.s3.BucketPublicAccessBlock.__init__
 
-        class Opened(real):  # type: ignore[misc, valid-type]
-            def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
-                if f"-{role}-" in resource_name:
-                    kwargs.update(block_public_policy=False, restrict_public_buckets=False)
-                super().__init__(resource_name, *args, **kwargs)
+        def opened(self: Any, resource_name: str, *args: Any, **kwargs: Any) -> None:
+            if f"-{role}-" in resource_name:
+                kwargs.update(block_public_policy=False, restrict_public_buckets=False)
+            real_init(self, resource_name, *args, **kwargs)
 
-        monkeypatch.setattr(aws.s3, "BucketPublicAccessBlock", Opened)
+        monkeypatch.setattr(aws.s3.BucketPublicAccessBlock, "__init__", opened)
 
     return inject
 
@@ -54,15 +55,14 @@ def queue_without_dlq(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
     """A code change that creates one job queue without its redrive policy."""
 
     def inject(kind: str) -> None:
-        real = aws.sqs.Queue
+        real_init = aws.sqs.Queue.__init__  # patched in place, as in open_bucket_policy
 
-        class Undead(real):  # type: ignore[misc, valid-type]
-            def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
-                if resource_name.endswith(f"-{kind}-queue"):
-                    kwargs.pop("redrive_policy", None)
-                super().__init__(resource_name, *args, **kwargs)
+        def undead(self: Any, resource_name: str, *args: Any, **kwargs: Any) -> None:
+            if resource_name.endswith(f"-{kind}-queue"):
+                kwargs.pop("redrive_policy", None)
+            real_init(self, resource_name, *args, **kwargs)
 
-        monkeypatch.setattr(aws.sqs, "Queue", Undead)
+        monkeypatch.setattr(aws.sqs.Queue, "__init__", undead)
 
     return inject
 
