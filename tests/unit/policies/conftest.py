@@ -98,15 +98,14 @@ def zone_setting_value(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], 
     def inject(setting_id: str, value: str) -> None:
         import pulumi_cloudflare as cf
 
-        real = cf.ZoneSetting
+        real_init = cf.ZoneSetting.__init__  # patched in place, as in open_bucket_policy
 
-        class Changed(real):  # type: ignore[misc, valid-type]
-            def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
-                if kwargs.get("setting_id") == setting_id:
-                    kwargs["value"] = value
-                super().__init__(resource_name, *args, **kwargs)
+        def changed(self: Any, resource_name: str, *args: Any, **kwargs: Any) -> None:
+            if kwargs.get("setting_id") == setting_id:
+                kwargs["value"] = value
+            real_init(self, resource_name, *args, **kwargs)
 
-        monkeypatch.setattr(cf, "ZoneSetting", Changed)
+        monkeypatch.setattr(cf.ZoneSetting, "__init__", changed)
 
     return inject
 
@@ -116,16 +115,15 @@ def misdirected_alarm(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], N
     """A code change that points one metric's alarm of one queue at the wrong queue name."""
 
     def inject(metric_name: str, queue_name: str) -> None:
-        real = aws.cloudwatch.MetricAlarm
+        real_init = aws.cloudwatch.MetricAlarm.__init__  # patched in place, as above
 
-        class Misdirected(real):  # type: ignore[misc, valid-type]
-            def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
-                dimensions = kwargs.get("dimensions")
-                if kwargs.get("metric_name") == metric_name and dimensions:
-                    kwargs["dimensions"] = _renamed(dimensions, queue_name)
-                super().__init__(resource_name, *args, **kwargs)
+        def misdirected(self: Any, resource_name: str, *args: Any, **kwargs: Any) -> None:
+            dimensions = kwargs.get("dimensions")
+            if kwargs.get("metric_name") == metric_name and dimensions:
+                kwargs["dimensions"] = _renamed(dimensions, queue_name)
+            real_init(self, resource_name, *args, **kwargs)
 
-        monkeypatch.setattr(aws.cloudwatch, "MetricAlarm", Misdirected)
+        monkeypatch.setattr(aws.cloudwatch.MetricAlarm, "__init__", misdirected)
 
     return inject
 
