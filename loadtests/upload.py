@@ -49,11 +49,14 @@ def multipart_upload(
     auth = {"Authorization": f"Bearer {token}"}
     started = time.perf_counter()
 
-    def failed(response: Any, what: str) -> bool:
-        response.failure(f"{what}: HTTP {response.status_code} {response.text[:200]}")
+    def gave_up() -> bool:
         if sample:
             recorder.sample("upload", 0.0, failed=True)
         return False
+
+    def failed(response: Any, what: str) -> bool:
+        response.failure(f"{what}: HTTP {response.status_code} {response.text[:200]}")
+        return gave_up()
 
     with user.client.post(
         f"{base}/s3/multipart",
@@ -97,9 +100,7 @@ def multipart_upload(
             headers=auth,
             name="upload_abort",
         )
-        if sample:
-            recorder.sample("upload", 0.0, failed=True)
-        return False
+        return gave_up()
     parts = [{"PartNumber": n, "ETag": etags[n]} for n in sorted(etags)]
     with user.client.post(
         f"{base}/s3/multipart/{upload_id}/complete",

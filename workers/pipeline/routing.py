@@ -127,9 +127,7 @@ def follow_up_jobs(
                 kind="audio",
                 role="stem",
                 # the stems bucket even when dedup found this content stored as a track
-                output=OutputRef(
-                    bucket=settings.bucket_name(BucketRole.STEMS), prefix=f"flac/{sha256}/"
-                ),
+                output=OutputRef(bucket=content_bucket(settings, role), prefix=f"flac/{sha256}/"),
                 **common,
             )
         ]
