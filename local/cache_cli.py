@@ -13,7 +13,8 @@ from rich.table import Table
 
 from local.layout import DEFAULT_ROOT, LocalLayout, StackState
 from local.purge import CloudflarePurger, PurgeError, Purger, PurgeReport, VarnishPurger
-from stacks.settings import Settings, SettingsError, load_stack
+from mediainfra.cli_support import settings_or_exit
+from stacks.settings import Settings, load_stack
 
 CLOUDFLARE_TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
 CLOUDFLARE_API_ENV = "MEDIAINFRA_CLOUDFLARE_API"
@@ -23,11 +24,7 @@ app = typer.Typer(add_completion=False, help="Purge and warm the edge cache.")
 
 
 def _settings(stack: str) -> Settings:
-    try:
-        return load_stack(stack)
-    except SettingsError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise SystemExit(2) from None
+    return settings_or_exit(lambda: load_stack(stack))
 
 
 def _local_state(root: Path) -> StackState:

@@ -13,7 +13,8 @@ from local.alert_receiver import read_alerts
 from local.layout import DEFAULT_ROOT, LocalLayout
 from local.moto_api import LocalApplyError
 from local.services import ServiceStartError, Supervisor
-from stacks.settings import SettingsError, load_stack
+from mediainfra.cli_support import settings_or_exit
+from stacks.settings import load_stack
 
 if TYPE_CHECKING:
     from local.stack import LocalStack
@@ -31,11 +32,7 @@ def _stack(stack: str, root: Path, free_ports: bool = False) -> LocalStack:
     from local.layout import LocalPorts, StackState
     from local.stack import LocalStack
 
-    try:
-        settings = load_stack(stack)
-    except SettingsError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise SystemExit(2) from None
+    settings = settings_or_exit(lambda: load_stack(stack))
     fresh = free_ports and StackState.load(LocalLayout(root)) is None
     return LocalStack(settings, root=root, ports=LocalPorts.free() if fresh else None)
 

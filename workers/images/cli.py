@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from stacks.settings import Settings, SettingsError, load_stack
+from mediainfra.cli_support import settings_or_exit
+from stacks.settings import Settings, load_stack
 
 app = typer.Typer(add_completion=False, help="Image optimisation and the signed transform service.")
 
@@ -87,8 +88,4 @@ def serve(
 
 
 def _settings(stack: str) -> Settings:
-    try:
-        return load_stack(stack)
-    except SettingsError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise SystemExit(2) from None
+    return settings_or_exit(lambda: load_stack(stack))

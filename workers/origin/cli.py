@@ -14,7 +14,8 @@ from typing import Annotated
 
 import typer
 
-from stacks.settings import SettingsError, load_stack
+from mediainfra.cli_support import settings_or_exit
+from stacks.settings import load_stack
 from workers.origin.signing import sign_path
 
 SIGNING_KEY_ENV = "MEDIAINFRA_ORIGIN_SIGNING_KEY"
@@ -51,11 +52,7 @@ def serve(
     from workers.origin.app import create_app
     from workers.runner import resolve_settings
 
-    try:
-        settings = resolve_settings(stack, os.environ)
-    except SettingsError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise SystemExit(2) from None
+    settings = settings_or_exit(lambda: resolve_settings(stack, os.environ))
     session = boto3.session.Session(region_name=settings.region)
     s3 = session.client(
         "s3",

@@ -11,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from stacks.settings import SettingsError, load_file, load_stack
+from mediainfra.cli_support import settings_or_exit
+from stacks.settings import load_file, load_stack
 from workers.pipeline.roles import UploadRole
 from workers.uploads.client import UploadClientError, upload_file
 from workers.uploads.throttle import parse_rate
@@ -90,11 +91,7 @@ def serve(
     from workers.uploads.tokens import InvalidUserIdError
     from workers.uploads.tokens import issue_token as make_token
 
-    try:
-        settings = load_file(stack_file) if stack_file else load_stack(stack)
-    except SettingsError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise SystemExit(2) from None
+    settings = settings_or_exit(lambda: load_file(stack_file) if stack_file else load_stack(stack))
     secret = os.environ.get(settings.uploads.token_secret_env, "")
     if issue_token is not None:
         if not secret:
